@@ -1,0 +1,41 @@
+/**
+ * The one interface every server type implements. An adapter owns the wire
+ * client of ONE node; it knows nothing of rings, deadlines or breakers.
+ *
+ * Contract:
+ * - values are opaque bytes (the codec is the cache's business);
+ * - a miss is `undefined`, never an error;
+ * - a failure of the node (refused, reset, protocol error, server error) is
+ *   a rejected promise with a `NodeError` whose cause is redacted;
+ * - `getMany` answers in one round trip, aligned with its keys;
+ * - TTLs are whole seconds, 0 meaning no expiry;
+ * - `close()` leaves no socket, timer or listener behind.
+ */
+export interface Backend {
+  /** `host:port` of the node, for errors. */
+  readonly address: string;
+  get(key: string): Promise<Buffer | undefined>;
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
+  set(key: string, value: Buffer, ttlSeconds: number): Promise<void>;
+  setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void>;
+  /** True when the key existed. */
+  del(key: string): Promise<boolean>;
+  /** Resolves when the node answers a no-op request. */
+  ping(): Promise<void>;
+  /** Resolves when connected, or rejects when the first connection attempt failed. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What keys a server type accepts; checked before anything is sent. */
+export interface KeyRules {
+  readonly maxKeyBytes: number;
+  /** memcached's text protocol (and so every cross-client pool) forbids spaces and control bytes. */
+  readonly forbidSpaceAndControl: boolean;
+}
+
+export interface BackendNode {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+}

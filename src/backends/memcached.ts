@@ -1,0 +1,202 @@
+/**
+ * Memcached adapter: one memjs `Server` (one socket) per node, binary protocol.
+ *
+ * memjs's `Client` is not used for requests: it places keys by `hash % n`,
+ * retries each request twice 200 ms apart, has no multi-get, and reports
+ * server statuses only as message text. Its `Server` (connection, framing,
+ * SASL) and `Utils` (request frames, parsing) are used directly instead:
+ * - get/set/delete/noop are single frames;
+ * - getMany is GETKQ x N then NOOP in one write: the server answers hits only
+ *   and the NOOP marks the end, so a batch is one round trip;
+ * - setMany is SETQ x N then NOOP likewise (only failures are answered).
+ * All frames of one request share an opaque, so replies can never be handed
+ * to another request, even when they arrive after its deadline.
+ *
+ * memjs's `timeout` (seconds, per outstanding request on a socket) is set to a
+ * multiple of shardcache's own deadlines: shardcache's deadline answers the
+ * caller; memjs's timeout only tears down a socket whose replies have stopped.
+ */
+import memjs from 'memjs';
+import type { Response, Server as MemjsServer } from 'memjs';
+import { NodeError } from '../errors.js';
+import type { Backend, BackendNode, KeyRules } from './backend.js';
+
+export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
+
+const { Server, Utils } = memjs;
+
+const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, noop: 0x0a, getkq: 0x0d, setq: 0x11 } as const;
+const STATUS = { ok: 0x00, notFound: 0x01 } as const;
+/** Statuses about the request itself (too large, bad arguments, not stored): the node is fine. */
+const REQUEST_STATUSES = new Set([0x02, 0x03, 0x04, 0x05]);
+/** memcached reads an expiration over 30 days as a Unix time. */
+const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
+const NO_FLAGS_NO_EXPIRY = Buffer.alloc(8);
+const EMPTY = Buffer.alloc(0);
+
+export interface MemcachedBackendOptions {
+  readonly connectMs: number;
+  /** The longest shardcache deadline; a socket silent for several of these is replaced. */
+  readonly longestDeadlineMs: number;
+}
+
+/** Deadlines a reply may miss before memjs declares the socket dead. */
+const HUNG_SOCKET_DEADLINES = 4;
+
+type FrameHandler = (response: Response) => void;
+
+export class MemcachedBackend implements Backend {
+  readonly address: string;
+  readonly #server: MemjsServer;
+  #opaque = 0;
+  #closed = false;
+
+  constructor(node: BackendNode, options: MemcachedBackendOptions) {
+    this.address = node.address;
+    this.#server = new Server(node.host, node.port, undefined, undefined, {
+      timeout: (options.longestDeadlineMs * HUNG_SOCKET_DEADLINES) / 1000,
+      conntimeout: options.connectMs / 1000,
+      keepAlive: true,
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.ping();
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    let value: Buffer | undefined;
+    await this.#exchange(Utils.makeRequestBuffer(OPCODE.get, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+      const status = response.header.status;
+      if (status === STATUS.ok) value = Buffer.from(response.val);
+      else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
+    });
+    return value;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const opaque = this.#nextOpaque();
+    const positions = new Map<string, number>();
+    const frames: Buffer[] = [];
+    keys.forEach((key, index) => {
+      positions.set(key, index);
+      frames.push(Utils.makeRequestBuffer(OPCODE.getkq, key, EMPTY, EMPTY, opaque));
+    });
+    frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
+    const values: (Buffer | undefined)[] = new Array(keys.length).fill(undefined);
+    await this.#exchange(Buffer.concat(frames), true, (response) => {
+      if (response.header.opcode === OPCODE.noop) return;
+      const status = response.header.status;
+      if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
+      const index = positions.get(response.key.toString('utf8'));
+      if (index === undefined) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for');
+      values[index] = Buffer.from(response.val);
+    });
+    return values;
+  }
+
+  async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
+    const frame = Utils.makeRequestBuffer(OPCODE.set, key, setExtras(ttlSeconds), value, this.#nextOpaque());
+    await this.#exchange(frame, false, (response) => {
+      if (response.header.status !== STATUS.ok) throw this.#statusError(response.header.status, 'set');
+    });
+  }
+
+  async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
+    const opaque = this.#nextOpaque();
+    const extras = setExtras(ttlSeconds);
+    const frames = entries.map(([key, value]) => Utils.makeRequestBuffer(OPCODE.setq, key, extras, value, opaque));
+    frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
+    let failure: NodeError | undefined;
+    await this.#exchange(Buffer.concat(frames), true, (response) => {
+      // Keep reading to the NOOP so the socket stays in step; report the first failure.
+      if (response.header.opcode !== OPCODE.noop && response.header.status !== STATUS.ok) {
+        failure ??= this.#statusError(response.header.status, 'setMany');
+      }
+    });
+    if (failure) throw failure;
+  }
+
+  async del(key: string): Promise<boolean> {
+    let existed = false;
+    await this.#exchange(Utils.makeRequestBuffer(OPCODE.delete, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+      const status = response.header.status;
+      if (status === STATUS.ok) existed = true;
+      else if (status !== STATUS.notFound) throw this.#statusError(status, 'delete');
+    });
+    return existed;
+  }
+
+  async ping(): Promise<void> {
+    await this.#exchange(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, this.#nextOpaque()), false, () => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // error() destroys the socket and fails whatever is still outstanding;
+    // close() would only half-close it, and a hung server never finishes that.
+    this.#server.error(new Error('closed'));
+  }
+
+  /**
+   * Writes `frames` and feeds each reply frame to `onFrame` until the request
+   * ends: its single reply, or for a quiet batch the closing NOOP. An exception
+   * thrown by `onFrame` rejects the request.
+   */
+  #exchange(frames: Buffer, quiet: boolean, onFrame: FrameHandler): Promise<void> {
+    if (this.#closed) return Promise.reject(new NodeError(this.address, 'unavailable', 'the memcached connection is closed'));
+    const opaque = frames.readUInt32BE(12);
+    return new Promise<void>((resolve, reject) => {
+      let failure: unknown;
+      const handler = Object.assign(
+        (response: Response) => {
+          try {
+            onFrame(response);
+          } catch (error) {
+            failure ??= error;
+          }
+          const ended = !quiet || response.header.totalBodyLength === 0;
+          if (ended) {
+            if (failure === undefined) resolve();
+            else reject(failure);
+          }
+        },
+        { quiet },
+      );
+      this.#server.onResponse(opaque, handler);
+      this.#server.onError(opaque, (error: unknown) => {
+        reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
+      });
+      this.#server.write(frames);
+    });
+  }
+
+  #nextOpaque(): number {
+    this.#opaque = (this.#opaque + 1) >>> 0;
+    return this.#opaque;
+  }
+
+  #statusError(status: number, operation: string): NodeError {
+    const reason = REQUEST_STATUSES.has(status) ? 'rejected' : 'server';
+    return new NodeError(this.address, reason, `memcached ${operation} answered status 0x${status.toString(16).padStart(4, '0')}`);
+  }
+}
+
+function setExtras(ttlSeconds: number): Buffer {
+  if (ttlSeconds === 0) return NO_FLAGS_NO_EXPIRY;
+  const extras = Buffer.alloc(8);
+  const expiration = ttlSeconds > MAX_RELATIVE_TTL_SECONDS ? Math.floor(Date.now() / 1000) + ttlSeconds : ttlSeconds;
+  extras.writeUInt32BE(expiration, 4);
+  return extras;
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'connection failed';
+}
+
+function redact(error: unknown): Error {
+  if (error instanceof Error) return Object.assign(new Error(error.message), { name: error.name, code: (error as { code?: unknown }).code });
+  return new Error(String(error));
+}

@@ -1,0 +1,52 @@
+/**
+ * `SHARDCACHE_*` environment variables, read once by `createCache` and turned
+ * into a partial options object. They only fill in what the caller left unset.
+ */
+import { ConfigError } from '../errors.js';
+import type { ShardcacheOptions } from './options.js';
+
+type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
+
+const integer = (group: string | undefined, key: string): Setter => (options, raw, variable) => {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(variable, `expected a number, got ${JSON.stringify(raw)}`);
+  assign(options, group, key, value);
+};
+const text = (group: string | undefined, key: string): Setter => (options, raw) => assign(options, group, key, raw);
+
+/** Every variable read; README's config reference lists the same table. */
+export const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
+  SHARDCACHE_BACKEND: text(undefined, 'backend'),
+  SHARDCACHE_NODES: (options, raw) => {
+    options.nodes = raw.split(/[\s,]+/).filter((part) => part.length > 0);
+  },
+  SHARDCACHE_RING_ALGORITHM: text('ring', 'algorithm'),
+  SHARDCACHE_RING_COMPAT: text('ring', 'compat'),
+  SHARDCACHE_RING_KEY_HASH: text('ring', 'keyHash'),
+  SHARDCACHE_RING_HASH_TAG: text('ring', 'hashTag'),
+  SHARDCACHE_RING_POINTS_PER_SERVER: integer('ring', 'pointsPerServer'),
+  SHARDCACHE_TIMEOUT_GET_MS: integer('timeouts', 'getMs'),
+  SHARDCACHE_TIMEOUT_SET_MS: integer('timeouts', 'setMs'),
+  SHARDCACHE_TIMEOUT_BATCH_MS: integer('timeouts', 'batchMs'),
+  SHARDCACHE_TIMEOUT_CONNECT_MS: integer('timeouts', 'connectMs'),
+  SHARDCACHE_DEFAULT_TTL_SECONDS: integer(undefined, 'defaultTtlSeconds'),
+  SHARDCACHE_MAX_VALUE_BYTES: integer(undefined, 'maxValueBytes'),
+};
+
+export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>): ShardcacheOptions {
+  const options: Record<string, unknown> = {};
+  for (const [variable, set] of Object.entries(ENV_VARIABLES)) {
+    const raw = env[variable];
+    if (raw !== undefined && raw !== '') set(options, raw, variable);
+  }
+  return options as ShardcacheOptions;
+}
+
+function assign(options: Record<string, unknown>, group: string | undefined, key: string, value: unknown): void {
+  if (group === undefined) {
+    options[key] = value;
+    return;
+  }
+  const target = (options[group] ??= {}) as Record<string, unknown>;
+  target[key] = value;
+}

@@ -1,0 +1,62 @@
+/**
+ * Parses node specs: `host:port`, `host:port:weight`, `[v6addr]:port[:weight]`,
+ * or `{ host, port, weight?, name? }`. Hosts are kept as written, never
+ * resolved: the ring hashes the configured text, as libmemcached does.
+ */
+import { ConfigError } from '../errors.js';
+import type { NodeSpec, ResolvedNode } from './options.js';
+
+const HOST_PORT = /^(?<host>\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?<port>\d+)(?::(?<weight>[^:]+))?$/;
+
+export function parseNodeSpec(spec: unknown, option: string): ResolvedNode {
+  if (typeof spec === 'string') return parseNodeString(spec, option);
+  if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) return parseNodeObject(spec as Record<string, unknown>, option);
+  throw new ConfigError(option, `expected "host:port[:weight]" or { host, port, weight?, name? }, got ${describe(spec)}`);
+}
+
+function parseNodeString(text: string, option: string): ResolvedNode {
+  const match = HOST_PORT.exec(text.trim());
+  if (!match?.groups) {
+    throw new ConfigError(option, `expected "host:port" or "host:port:weight", got ${JSON.stringify(text)}`);
+  }
+  const { host, port, weight } = match.groups as { host: string; port: string; weight?: string };
+  return build(host, Number(port), weight === undefined ? 1 : Number(weight), undefined, option, text);
+}
+
+function parseNodeObject(spec: Record<string, unknown>, option: string): ResolvedNode {
+  for (const key of Object.keys(spec)) {
+    if (!['host', 'port', 'weight', 'name'].includes(key)) {
+      throw new ConfigError(`${option}.${key}`, 'unknown node field; expected host, port, weight or name');
+    }
+  }
+  const { host, port, weight = 1, name } = spec;
+  if (typeof host !== 'string' || host.length === 0 || /\s/.test(host)) {
+    throw new ConfigError(`${option}.host`, `expected a host name or address, got ${describe(host)}`);
+  }
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
+    throw new ConfigError(`${option}.name`, `expected a non-empty string, got ${describe(name)}`);
+  }
+  return build(host, port, weight, name, option, spec);
+}
+
+function build(host: string, port: unknown, weight: unknown, name: string | undefined, option: string, raw: unknown): ResolvedNode {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(option, `port must be an integer from 1 to 65535, got ${describe(port)} in ${describe(raw)}`);
+  }
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1) {
+    throw new ConfigError(option, `weight must be a positive integer, got ${describe(weight)} in ${describe(raw)}`);
+  }
+  const bareHost = host.startsWith('[') ? host.slice(1, -1) : host;
+  const address = bareHost.includes(':') ? `[${bareHost}]:${port}` : `${bareHost}:${port}`;
+  return { host: bareHost, port, weight, name, address };
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return typeof value;
+  }
+}

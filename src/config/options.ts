@@ -1,0 +1,129 @@
+/**
+ * The public options of `createCache`, their documented defaults, and the
+ * resolved shape the rest of the library works with. Units live in names.
+ * Validation lives in `validate.ts`; nothing else reads raw options.
+ */
+import type { Codec } from '../codec/codec.js';
+
+export type BackendKind = 'redis' | 'memcached' | 'memory';
+export type RingAlgorithm = 'ketama' | 'fast';
+export type RingCompat = 'libmemcached' | 'twemproxy';
+export type KeyHash = 'md5' | 'fnv1a_64';
+
+/** A cache server: `host:port`, `host:port:weight`, or an object. */
+export type NodeSpec = string | NodeObject;
+
+export interface NodeObject {
+  host: string;
+  port: number;
+  /** Relative share of keys. @default 1 */
+  weight?: number;
+  /**
+   * Alias hashed onto the ring instead of the address (twemproxy's
+   * `host:port:weight name`), so a server can move without moving its keys.
+   */
+  name?: string;
+}
+
+export interface RingOptions {
+  /**
+   * `ketama`: MD5 points, placement identical to libmemcached's weighted ketama
+   * and twemproxy. `fast`: the same weighted continuum hashed with xxhash32,
+   * for pools that no other client shares.
+   * @default 'ketama'
+   */
+  algorithm?: RingAlgorithm;
+  /**
+   * How a server is named on the continuum (ketama only). `libmemcached`:
+   * `host` on port 11211, else `host:port`; `name` is ignored, as libmemcached
+   * has none. `twemproxy`: the node's `name` when given, else the same rule.
+   * @default 'libmemcached'
+   */
+  compat?: RingCompat;
+  /**
+   * Hash of the key (ketama only). `md5` is libmemcached's and
+   * `hash: md5` in twemproxy; `fnv1a_64` is twemproxy's default `hash`.
+   * @default 'md5'
+   */
+  keyHash?: KeyHash;
+  /**
+   * Two characters, e.g. `'{}'`: only the text between the first opening
+   * character and the next closing one is hashed, when that text is not empty.
+   * @default undefined (the whole key is hashed)
+   */
+  hashTag?: string;
+  /** Points per server of average weight in `fast` mode. @default 160 */
+  pointsPerServer?: number;
+}
+
+export interface TimeoutOptions {
+  /** Deadline of one GET, from the call to the reply. @default 10 */
+  getMs?: number;
+  /** Deadline of one SET or DELETE. @default 10 */
+  setMs?: number;
+  /** Deadline of one node's share of an mget/mset (one pipelined round trip). @default 50 */
+  batchMs?: number;
+  /** Deadline to establish a connection. @default 5000 */
+  connectMs?: number;
+}
+
+export interface MemoryOptions {
+  /** Entries kept per in-process node before the least recently used is evicted. @default 10000 */
+  maxEntriesPerNode?: number;
+}
+
+export interface ShardcacheOptions {
+  /** Which servers the nodes are. Changing only this moves an application between them. @default 'memory' */
+  backend?: BackendKind;
+  /** The servers. With `backend: 'memory'` they name in-process nodes. Required. */
+  nodes?: NodeSpec[];
+  ring?: RingOptions;
+  timeouts?: TimeoutOptions;
+  memory?: MemoryOptions;
+  /** TTL applied when `set` is given none; 0 means no expiry. @default 0 */
+  defaultTtlSeconds?: number;
+  /**
+   * Largest encoded value accepted; larger ones are rejected before sending.
+   * memcached's default item size is 1 MiB including the key and header.
+   * @default 1048000
+   */
+  maxValueBytes?: number;
+  /** How values become bytes. @default JSON, with strings and Buffers stored as they are */
+  codec?: Codec;
+}
+
+/** Options after merging and validation: every field present, nodes parsed. */
+export interface ResolvedOptions {
+  backend: BackendKind;
+  nodes: ResolvedNode[];
+  ring: Required<Omit<RingOptions, 'hashTag'>> & { hashTag: string | undefined };
+  timeouts: Required<TimeoutOptions>;
+  memory: Required<MemoryOptions>;
+  defaultTtlSeconds: number;
+  maxValueBytes: number;
+  codec: Codec | undefined;
+}
+
+export interface ResolvedNode {
+  host: string;
+  port: number;
+  weight: number;
+  name: string | undefined;
+  /** `host:port`: how the node is reported (nodeFor, errors, metrics). */
+  address: string;
+}
+
+export const DEFAULTS = Object.freeze({
+  backend: 'memory' as BackendKind,
+  ring: Object.freeze({
+    algorithm: 'ketama' as RingAlgorithm,
+    compat: 'libmemcached' as RingCompat,
+    keyHash: 'md5' as KeyHash,
+    hashTag: undefined as string | undefined,
+    pointsPerServer: 160,
+  }),
+  timeouts: Object.freeze({ getMs: 10, setMs: 10, batchMs: 50, connectMs: 5000 }),
+  memory: Object.freeze({ maxEntriesPerNode: 10_000 }),
+  defaultTtlSeconds: 0,
+  maxValueBytes: 1_048_000,
+});

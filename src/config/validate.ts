@@ -1,0 +1,122 @@
+/**
+ * One pass over the merged options: unknown keys, bad enums, bad numbers and
+ * bad nodes are rejected with a `ConfigError` naming the option and the value.
+ * The caller's objects are never written to; the result is a new object.
+ */
+import { ConfigError } from '../errors.js';
+import type { Codec } from '../codec/codec.js';
+import { describe, parseNodeSpec } from './node-spec.js';
+import { DEFAULTS, type ResolvedNode, type ResolvedOptions } from './options.js';
+
+type Raw = Record<string, unknown>;
+
+const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'memory', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
+const GROUPS: Record<string, readonly string[]> = {
+  ring: ['algorithm', 'compat', 'keyHash', 'hashTag', 'pointsPerServer'],
+  timeouts: ['getMs', 'setMs', 'batchMs', 'connectMs'],
+  memory: ['maxEntriesPerNode'],
+};
+
+/** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
+export const MAX_TTL_SECONDS = 60 * 60 * 24 * 365 * 10;
+
+export function validateOptions(merged: Raw): ResolvedOptions {
+  rejectUnknown(merged, TOP_LEVEL, '');
+  const ring = group(merged, 'ring');
+  const timeouts = group(merged, 'timeouts');
+  const memory = group(merged, 'memory');
+
+  const algorithm = oneOf(ring.algorithm, ['ketama', 'fast'] as const, 'ring.algorithm', DEFAULTS.ring.algorithm);
+  return {
+    backend: oneOf(merged.backend, ['redis', 'memcached', 'memory'] as const, 'backend', DEFAULTS.backend),
+    nodes: nodes(merged.nodes),
+    ring: {
+      algorithm,
+      compat: oneOf(ring.compat, ['libmemcached', 'twemproxy'] as const, 'ring.compat', DEFAULTS.ring.compat),
+      keyHash: oneOf(ring.keyHash, ['md5', 'fnv1a_64'] as const, 'ring.keyHash', DEFAULTS.ring.keyHash),
+      hashTag: hashTag(ring.hashTag),
+      pointsPerServer: integer(ring.pointsPerServer, 'ring.pointsPerServer', DEFAULTS.ring.pointsPerServer, 1, 10_000),
+    },
+    timeouts: {
+      getMs: integer(timeouts.getMs, 'timeouts.getMs', DEFAULTS.timeouts.getMs, 1, 600_000),
+      setMs: integer(timeouts.setMs, 'timeouts.setMs', DEFAULTS.timeouts.setMs, 1, 600_000),
+      batchMs: integer(timeouts.batchMs, 'timeouts.batchMs', DEFAULTS.timeouts.batchMs, 1, 600_000),
+      connectMs: integer(timeouts.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1, 600_000),
+    },
+    memory: {
+      maxEntriesPerNode: integer(memory.maxEntriesPerNode, 'memory.maxEntriesPerNode', DEFAULTS.memory.maxEntriesPerNode, 1, 2 ** 31),
+    },
+    defaultTtlSeconds: integer(merged.defaultTtlSeconds, 'defaultTtlSeconds', DEFAULTS.defaultTtlSeconds, 0, MAX_TTL_SECONDS),
+    maxValueBytes: integer(merged.maxValueBytes, 'maxValueBytes', DEFAULTS.maxValueBytes, 1, 512 * 1024 * 1024),
+    codec: codec(merged.codec),
+  };
+}
+
+function group(merged: Raw, name: string): Raw {
+  const value = merged[name];
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(name, `expected an object, got ${describe(value)}`);
+  }
+  rejectUnknown(value as Raw, GROUPS[name] ?? [], `${name}.`);
+  return value as Raw;
+}
+
+function rejectUnknown(object: Raw, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(`${prefix}${key}`, `unknown option; expected one of ${known.join(', ')}`);
+    }
+  }
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new ConfigError(option, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+}
+
+function integer(value: unknown, option: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(option, `expected an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function hashTag(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || [...value].length !== 2 || value[0] === value[1]) {
+    throw new ConfigError('ring.hashTag', `expected two different characters such as '{}', got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nodes(value: unknown): ResolvedNode[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new ConfigError('nodes', `expected a non-empty array of "host:port[:weight]" or { host, port }, got ${describe(value)}`);
+  }
+  const parsed = value.map((spec, index) => parseNodeSpec(spec, `nodes[${index}]`));
+  const seenAddresses = new Map<string, number>();
+  const seenNames = new Map<string, number>();
+  parsed.forEach((node, index) => {
+    const first = seenAddresses.get(node.address);
+    if (first !== undefined) throw new ConfigError(`nodes[${index}]`, `duplicate node ${node.address} (also nodes[${first}])`);
+    seenAddresses.set(node.address, index);
+    if (node.name !== undefined) {
+      const firstNamed = seenNames.get(node.name);
+      if (firstNamed !== undefined) throw new ConfigError(`nodes[${index}].name`, `duplicate name ${JSON.stringify(node.name)} (also nodes[${firstNamed}])`);
+      seenNames.set(node.name, index);
+    }
+  });
+  return parsed;
+}
+
+function codec(value: unknown): Codec | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<Codec> | null;
+  if (candidate === null || typeof candidate !== 'object' || typeof candidate.encode !== 'function' || typeof candidate.decode !== 'function') {
+    throw new ConfigError('codec', `expected an object with encode(value) and decode(bytes), got ${describe(value)}`);
+  }
+  return candidate as Codec;
+}

@@ -1,0 +1,58 @@
+/**
+ * The wiring: options (object or JSON file, then `SHARDCACHE_*` variables,
+ * then defaults) are validated once, then each node gets its backend, the
+ * ring is built over them, and the first connections are attempted in
+ * parallel, bounded by `timeouts.connectMs`. A node that cannot be reached
+ * at start does not fail `createCache`: its reads are misses while its client
+ * keeps reconnecting in the background.
+ */
+import type { Backend, KeyRules } from './backends/backend.js';
+import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
+import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
+import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
+import { ShardedCache, type CacheNode } from './cache/sharded-cache.js';
+import { defaultCodec } from './codec/codec.js';
+import { loadOptions, type OptionsInput } from './config/load.js';
+import type { ResolvedNode, ResolvedOptions } from './config/options.js';
+import { Ring } from './ring/ring.js';
+import { loadXxhash32 } from './ring/xxhash.js';
+
+export interface CreateCacheContext {
+  /** Where `SHARDCACHE_*` variables are read from. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Creates a sharded cache.
+ * @param options an options object, or a path to a JSON file holding one; omitted, options come from `SHARDCACHE_*` variables.
+ * @throws {ConfigError} naming the first invalid option and its value.
+ * @example
+ * const cache = await createCache({ backend: 'memcached', nodes: ['10.0.0.1:11211', '10.0.0.2:11211:2'] });
+ */
+export async function createCache(options?: OptionsInput, context: CreateCacheContext = {}): Promise<ShardedCache> {
+  const resolved = await loadOptions(options, context.env ?? process.env);
+  const xxhash32 = resolved.ring.algorithm === 'fast' ? await loadXxhash32() : undefined;
+  const nodes: CacheNode[] = resolved.nodes.map((node) => ({ ...node, backend: createBackend(node, resolved) }));
+  const ring = Ring.build(nodes, { ...resolved.ring, xxhash32 });
+  await Promise.allSettled(nodes.map((node) => node.backend.connect()));
+  return new ShardedCache({ ring, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved });
+}
+
+function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
+  const { timeouts } = options;
+  switch (options.backend) {
+    case 'redis':
+      return new RedisBackend(node, { connectMs: timeouts.connectMs });
+    case 'memcached':
+      return new MemcachedBackend(node, {
+        connectMs: timeouts.connectMs,
+        longestDeadlineMs: Math.max(timeouts.getMs, timeouts.setMs, timeouts.batchMs),
+      });
+    case 'memory':
+      return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
+  }
+}
+
+function keyRulesOf(options: ResolvedOptions): KeyRules {
+  return { redis: REDIS_KEY_RULES, memcached: MEMCACHED_KEY_RULES, memory: MEMORY_KEY_RULES }[options.backend];
+}
