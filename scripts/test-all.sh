@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)  # socket counters in the batching test
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian packages"
   sudo_cmd=""

@@ -276,3 +276,37 @@ export async function memcachedStats(server: ServerProcess): Promise<Record<stri
 export async function memcachedFlushAll(server: ServerProcess): Promise<void> {
   await exchange(server.port, 'flush_all\r\n', (text) => text.includes('\r\n'));
 }
+
+export interface SocketCounters {
+  /** Client end of the connection, `host:port`. */
+  readonly peer: string;
+  /** TCP segments carrying data that the server received on this connection. */
+  readonly dataSegmentsIn: number;
+  readonly bytesReceived: number;
+}
+
+/**
+ * The kernel's counters for each established connection on the server's
+ * port (`ss -tin`), as the server's side of the socket saw them. One pipelined
+ * request written at once arrives as one data segment on loopback, so the
+ * delta of `dataSegmentsIn` counts the requests a client sent.
+ */
+export async function serverSocketCounters(server: ServerProcess): Promise<SocketCounters[]> {
+  const { execFile } = await import('node:child_process');
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile('ss', ['-tinH', 'state', 'established', `( sport = :${server.port} )`], { timeout: 2000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  const counters: SocketCounters[] = [];
+  const lines = output.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const columns = lines[i]!.trim().split(/\s+/);
+    if (columns.length < 4 || !columns[2]!.endsWith(`:${server.port}`)) continue;
+    const details = lines[i + 1] ?? '';
+    counters.push({
+      peer: columns[3]!,
+      dataSegmentsIn: Number(/data_segs_in:(\d+)/.exec(details)?.[1] ?? 0),
+      bytesReceived: Number(/bytes_received:(\d+)/.exec(details)?.[1] ?? 0),
+    });
+  }
+  return counters;
+}

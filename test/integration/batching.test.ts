@@ -8,6 +8,7 @@ import {
   memcachedStats,
   redisCommandStats,
   redisResetStats,
+  serverSocketCounters,
   startMemcached,
   startRedis,
   stopAll,
@@ -74,12 +75,21 @@ describe('memcached: mget of 1000 keys over 4 nodes', () => {
   });
   afterAll(async () => cache?.close());
 
-  it('fetches each distinct key once, over one connection per node', async () => {
+  it('fetches each distinct key once, in one request per node', async () => {
     const before = await Promise.all(servers.map(memcachedStats));
+    const socketsBefore = await Promise.all(servers.map(serverSocketCounters));
     const asked = [...KEYS, ...KEYS.slice(0, 100)];
     const values = await cache.mget<number>(asked);
     expect(values).toEqual(asked.map((key) => Number(key.slice('batch:'.length))));
+    const socketsAfter = await Promise.all(servers.map(serverSocketCounters));
     const after = await Promise.all(servers.map(memcachedStats));
+
+    // The cache holds one connection per node, and the kernel saw one request arrive on it.
+    servers.forEach((_, i) => {
+      expect(socketsBefore[i]).toHaveLength(1);
+      expect(socketsAfter[i]![0]!.peer).toBe(socketsBefore[i]![0]!.peer);
+      expect(socketsAfter[i]![0]!.dataSegmentsIn - socketsBefore[i]![0]!.dataSegmentsIn).toBe(1);
+    });
 
     const owned = keysPerNode(cache, asked);
     servers.forEach((server, i) => {
