@@ -10,16 +10,22 @@ import type { Backend, KeyRules } from './backends/backend.js';
 import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
 import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
-import { ShardedCache, type CacheNode } from './cache/sharded-cache.js';
+import { ShardedCache } from './cache/sharded-cache.js';
 import { defaultCodec } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
+import { createEmitter } from './events.js';
+import { systemClock, type Clock } from './health/clock.js';
+import { NodeMembership } from './health/membership.js';
+import { NodeHealth } from './health/node-health.js';
 import { Ring } from './ring/ring.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
 export interface CreateCacheContext {
   /** Where `SHARDCACHE_*` variables are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Time for probes and backoff. @default the system clock */
+  clock?: Clock;
 }
 
 /**
@@ -32,17 +38,19 @@ export interface CreateCacheContext {
 export async function createCache(options?: OptionsInput, context: CreateCacheContext = {}): Promise<ShardedCache> {
   const resolved = await loadOptions(options, context.env ?? process.env);
   const xxhash32 = resolved.ring.algorithm === 'fast' ? await loadXxhash32() : undefined;
-  const nodes: CacheNode[] = resolved.nodes.map((node) => ({ ...node, backend: createBackend(node, resolved) }));
-  const ring = Ring.build(nodes, { ...resolved.ring, xxhash32 });
+  const events = createEmitter();
+  const healthOptions = { health: resolved.health, breaker: resolved.breaker, clock: context.clock ?? systemClock, events };
+  const nodes = resolved.nodes.map((node) => new NodeHealth(node, createBackend(node, resolved), healthOptions));
+  const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
   await Promise.allSettled(nodes.map((node) => node.backend.connect()));
-  return new ShardedCache({ ring, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved });
+  return new ShardedCache({ membership, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved, events });
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
   const { timeouts } = options;
   switch (options.backend) {
     case 'redis':
-      return new RedisBackend(node, { connectMs: timeouts.connectMs });
+      return new RedisBackend(node, timeouts);
     case 'memcached':
       return new MemcachedBackend(node, {
         connectMs: timeouts.connectMs,

@@ -92,3 +92,13 @@ export class InvalidArgumentError extends ShardcacheError {
     super('SHARDCACHE_INVALID_ARGUMENT', message);
   }
 }
+
+/** The node's circuit breaker is open: the request was not sent. Reads turn this into a miss. */
+export class BreakerOpenError extends ShardcacheError {
+  readonly node: string;
+
+  constructor(node: string) {
+    super('SHARDCACHE_BREAKER_OPEN', `${node}: circuit breaker is open; the node is not being asked until it half-opens`);
+    this.node = node;
+  }
+}

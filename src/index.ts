@@ -1,9 +1,13 @@
 /** shardcache: client-side sharding for Redis and Memcached. The public surface, and nothing else. */
 export { createCache, type CreateCacheContext } from './create-cache.js';
-export type { ShardedCache, SetOptions, Loader } from './cache/sharded-cache.js';
+export type { ShardedCache, SetOptions, Loader, BatchLoader, KeyResult, CacheStats } from './cache/sharded-cache.js';
+export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
+export type { Clock } from './health/clock.js';
 export type { Codec } from './codec/codec.js';
 export type {
   BackendKind,
+  BreakerOptions,
+  HealthOptions,
   KeyHash,
   MemoryOptions,
   NodeObject,
@@ -15,6 +19,7 @@ export type {
   TimeoutOptions,
 } from './config/options.js';
 export {
+  BreakerOpenError,
   ClosedError,
   ConfigError,
   DeadlineError,

@@ -20,10 +20,20 @@ export interface Backend {
   setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void>;
   /** True when the key existed. */
   del(key: string): Promise<boolean>;
+  /** Deletes every key in one round trip. */
+  delMany(keys: readonly string[]): Promise<void>;
+  /** Drops every entry on the node (Redis: the selected database). */
+  flush(): Promise<void>;
   /** Resolves when the node answers a no-op request. */
   ping(): Promise<void>;
   /** Resolves when connected, or rejects when the first connection attempt failed. */
   connect(): Promise<void>;
+  /**
+   * Drops the current connection (failing whatever is outstanding on it) and
+   * connects afresh on next use: a hung server's socket stays open, and
+   * requests would otherwise queue behind it.
+   */
+  reset(): void;
   close(): Promise<void>;
 }
 

@@ -25,7 +25,7 @@ export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndC
 
 const { Server, Utils } = memjs;
 
-const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, noop: 0x0a, getkq: 0x0d, setq: 0x11 } as const;
+const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, flush: 0x08, noop: 0x0a, getkq: 0x0d, setq: 0x11, deleteq: 0x14 } as const;
 const STATUS = { ok: 0x00, notFound: 0x01 } as const;
 /** Statuses about the request itself (too large, bad arguments, not stored): the node is fine. */
 const REQUEST_STATUSES = new Set([0x02, 0x03, 0x04, 0x05]);
@@ -125,6 +125,34 @@ export class MemcachedBackend implements Backend {
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'delete');
     });
     return existed;
+  }
+
+  async delMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const opaque = this.#nextOpaque();
+    const frames = keys.map((key) => Utils.makeRequestBuffer(OPCODE.deleteq, key, EMPTY, EMPTY, opaque));
+    frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
+    let failure: NodeError | undefined;
+    await this.#exchange(Buffer.concat(frames), true, (response) => {
+      const status = response.header.status;
+      if (response.header.opcode !== OPCODE.noop && status !== STATUS.ok && status !== STATUS.notFound) {
+        failure ??= this.#statusError(status, 'delMany');
+      }
+    });
+    if (failure) throw failure;
+  }
+
+  async flush(): Promise<void> {
+    await this.#exchange(Utils.makeRequestBuffer(OPCODE.flush, EMPTY, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+      if (response.header.status !== STATUS.ok) throw this.#statusError(response.header.status, 'flush');
+    });
+  }
+
+  reset(): void {
+    if (this.#closed) return;
+    // Fails everything outstanding on the socket and destroys it; the next
+    // request opens a new connection.
+    this.#server.error(new Error('connection reset by shardcache'));
   }
 
   async ping(): Promise<void> {

@@ -42,7 +42,17 @@ export class MemoryBackend implements Backend {
     return this.#entries.delete(key);
   }
 
+  async delMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.#entries.delete(key);
+  }
+
+  async flush(): Promise<void> {
+    this.#entries.clear();
+  }
+
   async ping(): Promise<void> {}
+
+  reset(): void {}
 
   async connect(): Promise<void> {}
 

@@ -13,7 +13,8 @@
  *   server works unchanged, and GET/MGET replies are the same bytes either way;
  * - `enableReadyCheck: false`, `disableClientInfo: true`: no INFO / CLIENT
  *   SETINFO round trips on every (re)connect;
- * - reconnects run in the background with a capped backoff.
+ * - reconnection follows `timeouts.connectRetries`/`connectBackoffMs`; after
+ *   that the client rests until a command or a health probe wakes it.
  */
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
@@ -24,13 +25,15 @@ export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAn
 
 export interface RedisBackendOptions {
   readonly connectMs: number;
+  /** Reconnection attempts after a connection is lost or refused, then the client rests until used or probed. */
+  readonly connectRetries: number;
+  readonly connectBackoffMs: number;
 }
-
-const RECONNECT_MAX_DELAY_MS = 1000;
 
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
+  #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
@@ -44,7 +47,7 @@ export class RedisBackend implements Backend {
       enableReadyCheck: false,
       disableClientInfo: true,
       connectTimeout: options.connectMs,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_DELAY_MS),
+      retryStrategy: (attempt: number) => (attempt <= options.connectRetries ? options.connectBackoffMs : null),
     });
     // Without a listener an 'error' event would crash the process; failures
     // reach callers through rejected commands instead.
@@ -52,74 +55,103 @@ export class RedisBackend implements Backend {
   }
 
   async connect(): Promise<void> {
+    const status = this.#client.status;
+    if (status === 'ready') return;
     try {
-      await this.#client.connect();
+      if (status === 'end' || status === 'wait') {
+        await this.#client.connect();
+      } else {
+        await this.#settled();
+      }
     } catch (error) {
       throw this.#nodeError(error);
     }
+  }
+
+  /** Waits for a connection attempt already under way. */
+  #settled(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const finish = (error?: Error) => {
+        this.#client.off('ready', onReady);
+        this.#client.off('end', onEnd);
+        this.#client.off('close', onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => finish();
+      const onEnd = () => finish(new Error('connection closed while connecting'));
+      this.#client.on('ready', onReady);
+      this.#client.on('end', onEnd);
+      this.#client.on('close', onEnd);
+    });
   }
 
   async get(key: string): Promise<Buffer | undefined> {
-    try {
-      return (await this.#client.getBuffer(key)) ?? undefined;
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    return (await this.#run(() => this.#client.getBuffer(key))) ?? undefined;
   }
 
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    try {
-      const values = await this.#client.mgetBuffer(...keys);
-      return values.map((value) => value ?? undefined);
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    const values = await this.#run(() => this.#client.mgetBuffer(...keys));
+    return values.map((value) => value ?? undefined);
   }
 
   async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
-    try {
-      if (ttlSeconds > 0) await this.#client.set(key, value, 'EX', ttlSeconds);
-      else await this.#client.set(key, value);
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    await this.#run(() => (ttlSeconds > 0 ? this.#client.set(key, value, 'EX', ttlSeconds) : this.#client.set(key, value)));
   }
 
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
-    const pipeline = this.#client.pipeline();
-    for (const [key, value] of entries) {
-      if (ttlSeconds > 0) pipeline.set(key, value, 'EX', ttlSeconds);
-      else pipeline.set(key, value);
-    }
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    const results = await this.#run(() => {
+      const pipeline = this.#client.pipeline();
+      for (const [key, value] of entries) {
+        if (ttlSeconds > 0) pipeline.set(key, value, 'EX', ttlSeconds);
+        else pipeline.set(key, value);
+      }
+      return pipeline.exec();
+    });
     const failed = results?.find(([error]) => error !== null);
     if (failed) throw this.#nodeError(failed[0]);
   }
 
   async del(key: string): Promise<boolean> {
-    try {
-      return (await this.#client.del(key)) > 0;
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    return (await this.#run(() => this.#client.del(key))) > 0;
+  }
+
+  async delMany(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.#run(() => this.#client.del(...keys));
+  }
+
+  async flush(): Promise<void> {
+    await this.#run(() => this.#client.flushdb());
   }
 
   async ping(): Promise<void> {
-    try {
-      await this.#client.ping();
-    } catch (error) {
-      throw this.#nodeError(error);
-    }
+    await this.#run(() => this.#client.ping());
+  }
+
+  reset(): void {
+    // Ends the client; the next command or probe connects afresh at once
+    // rather than after the reconnection backoff.
+    if (!this.#closed && this.#client.status !== 'end') this.#client.disconnect(false);
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     // disconnect(), not quit(): quit waits for a reply a hung server never sends.
     this.#client.disconnect(false);
+  }
+
+  /**
+   * Runs one command. A client that used up its reconnection attempts is
+   * woken in the background; the command itself fails at once rather than
+   * wait for the connection.
+   */
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#client.status === 'end' && !this.#closed) this.#client.connect().catch(() => {});
+    try {
+      return await command();
+    } catch (error) {
+      throw this.#nodeError(error);
+    }
   }
 
   /**

@@ -1,30 +1,31 @@
 /**
  * ShardedCache: the object applications hold. It checks keys and values,
- * asks the ring for each key's node, fans batches out (one round trip per
- * node, all nodes in parallel), reassembles them in the caller's order, and
- * turns cache failures on reads into misses.
+ * asks the membership's ring for each key's node, fans batches out (one
+ * round trip per node, all nodes in parallel), reassembles them in the
+ * caller's order, and turns cache failures on reads into counted misses.
  *
  * Contract:
- * - `get`, `mget`, `getOrLoad` never reject because a node failed or a value
- *   could not be decoded: that is a miss. They reject only on programming
- *   errors (bad key, bad argument) and loader errors.
+ * - `get`, `mget`, `mgetDetailed`, `getOrLoad`, `mgetOrLoad` never reject
+ *   because a node failed, was out or could not decode a value: that is a
+ *   miss. They reject only on programming errors (bad key, bad argument) and
+ *   loader errors.
+ * - A failed GET (or a node's share of an mget) is retried once at once, on
+ *   whichever node owns the key by then.
  * - `set`, `mset`, `del` reject with a `ShardcacheError` when the node fails.
  * - Bad input rejects the whole call before anything is sent.
  */
-import type { Backend, KeyRules } from '../backends/backend.js';
+import type { KeyRules } from '../backends/backend.js';
 import type { Codec } from '../codec/codec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { MAX_TTL_SECONDS } from '../config/validate.js';
 import { ClosedError, InvalidArgumentError, InvalidValueError, WriteFailedError } from '../errors.js';
-import { withDeadline } from '../health/deadline.js';
+import type { BreakerState, NodeState, ShardcacheEmitter } from '../events.js';
+import { countsAgainstNode } from '../health/classify.js';
+import type { NodeMembership } from '../health/membership.js';
+import type { NodeHealth } from '../health/node-health.js';
 import { SingleFlight } from '../loader/single-flight.js';
-import type { Ring, RingMember } from '../ring/ring.js';
 import { checkKey } from './keys.js';
-import { gather, scatter } from './scatter.js';
-
-export interface CacheNode extends RingMember {
-  readonly backend: Backend;
-}
+import { gather, scatter, type Batch } from './scatter.js';
 
 export interface SetOptions {
   /** Seconds until the entry expires; 0 means never. @default the cache's `defaultTtlSeconds` */
@@ -32,26 +33,52 @@ export interface SetOptions {
 }
 
 export type Loader<T> = () => T | Promise<T>;
+/** Receives the keys that missed or failed; returns their values, aligned with them or as a Map. */
+export type BatchLoader<T> = (keys: string[]) => readonly (T | undefined)[] | Map<string, T | undefined> | Promise<readonly (T | undefined)[] | Map<string, T | undefined>>;
+
+/** One key of a detailed batch read. */
+export interface KeyResult<T> {
+  readonly key: string;
+  /** `failed`: the node did not answer (down, hung, breaker open); the value is unknown. */
+  readonly status: 'hit' | 'miss' | 'failed';
+  readonly value: T | undefined;
+  /** `host:port` of the node that answered, or last failed to. */
+  readonly node: string;
+}
+
+export interface CacheStats {
+  readonly reads: { hits: number; misses: number; failures: number };
+  readonly loads: { calls: number; coalesced: number };
+  readonly nodes: { address: string; state: NodeState; breaker: BreakerState; consecutiveFailures: number }[];
+}
 
 export interface CacheDependencies {
-  readonly ring: Ring<CacheNode>;
+  readonly membership: NodeMembership;
   readonly codec: Codec;
   readonly keyRules: KeyRules;
   readonly options: ResolvedOptions;
+  readonly events: ShardcacheEmitter;
 }
 
+type Outcome = { status: 'hit' | 'miss'; bytes: Buffer | undefined } | { status: 'failed'; bytes: undefined };
+
 export class ShardedCache {
-  readonly #ring: Ring<CacheNode>;
+  /** Node ejections and returns, probes and breaker changes. Never emits `error`. */
+  readonly events: ShardcacheEmitter;
+  readonly #membership: NodeMembership;
   readonly #codec: Codec;
   readonly #keyRules: KeyRules;
   readonly #timeouts: ResolvedOptions['timeouts'];
   readonly #defaultTtlSeconds: number;
   readonly #maxValueBytes: number;
   readonly #loads = new SingleFlight<unknown>();
+  readonly #reads = { hits: 0, misses: 0, failures: 0 };
+  readonly #loaderStats = { calls: 0, coalesced: 0 };
   #closed = false;
 
   constructor(dependencies: CacheDependencies) {
-    this.#ring = dependencies.ring;
+    this.events = dependencies.events;
+    this.#membership = dependencies.membership;
     this.#codec = dependencies.codec;
     this.#keyRules = dependencies.keyRules;
     this.#timeouts = dependencies.options.timeouts;
@@ -66,12 +93,18 @@ export class ShardedCache {
    */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     this.#assertOpen();
-    const node = this.#owner(key);
-    try {
-      const bytes = await withDeadline(node.backend.get(key), this.#timeouts.getMs, node.address, 'get');
-      return bytes === undefined ? undefined : (this.#decode(bytes) as T | undefined);
-    } catch {
-      return undefined;
+    checkKey(key, this.#keyRules);
+    for (let attempt = 0; ; attempt++) {
+      const node = this.#membership.ring.lookup(key)!;
+      try {
+        const bytes = await node.call('get', this.#timeouts.getMs, (backend) => backend.get(key));
+        return this.#answer(bytes) as T | undefined;
+      } catch (error) {
+        if (attempt >= this.#timeouts.getRetries || !countsAgainstNode(error)) {
+          this.#reads.failures++;
+          return undefined;
+        }
+      }
     }
   }
 
@@ -82,35 +115,69 @@ export class ShardedCache {
    * @throws {InvalidKeyError} if any key is invalid; nothing is sent.
    */
   async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    this.#assertOpen();
-    if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
-    for (const key of keys) checkKey(key, this.#keyRules);
-    const results: (T | undefined)[] = new Array(keys.length).fill(undefined);
-    const batches = scatter(keys, (key) => this.#ring.lookup(key)!);
-    await Promise.all(
-      batches.map(async (batch) => {
-        try {
-          const answers = await withDeadline(batch.node.backend.getMany(batch.keys), this.#timeouts.batchMs, batch.node.address, 'getMany');
-          gather(batch, answers.map((bytes) => (bytes === undefined ? undefined : (this.#decode(bytes) as T | undefined))), results);
-        } catch {
-          // A failed node's keys stay misses; the other nodes' answers stand.
-        }
-      }),
-    );
-    return results;
+    return (await this.mgetDetailed<T>(keys)).map((result) => result.value);
   }
 
   /**
-   * Stores `value` under `key`.
+   * Like `mget`, but says for each key whether it was a hit, a miss or a
+   * failure, and which node answered.
+   */
+  async mgetDetailed<T = unknown>(keys: readonly string[]): Promise<KeyResult<T>[]> {
+    this.#assertOpen();
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
+    for (const key of keys) checkKey(key, this.#keyRules);
+    const results: KeyResult<T>[] = new Array(keys.length);
+    let pending: readonly string[] = keys;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const lastAttempt = attempt >= this.#timeouts.getRetries;
+      const retry: string[] = [];
+      const batches = scatter(pending, (key) => this.#membership.ring.lookup(key)!);
+      await Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results)));
+      pending = retry;
+    }
+    return results;
+  }
+
+  async #readBatch<T>(batch: Batch<NodeHealth>, lastAttempt: boolean, retry: string[], results: KeyResult<T>[]): Promise<void> {
+    const node = batch.node.address;
+    let outcomes: Outcome[];
+    try {
+      const answers = await batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(batch.keys));
+      outcomes = answers.map((bytes) => ({ status: bytes === undefined ? 'miss' : 'hit', bytes }));
+    } catch (error) {
+      if (!lastAttempt && countsAgainstNode(error)) {
+        retry.push(...batch.keys);
+        return;
+      }
+      outcomes = batch.keys.map(() => ({ status: 'failed', bytes: undefined }));
+    }
+    gather(
+      batch,
+      outcomes.map((outcome, i): KeyResult<T> => {
+        if (outcome.status === 'failed') {
+          this.#reads.failures++;
+          return { key: batch.keys[i]!, status: 'failed', value: undefined, node };
+        }
+        const value = this.#answer(outcome.bytes) as T | undefined;
+        return { key: batch.keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
+      }),
+      results,
+    );
+  }
+
+  /**
+   * Stores `value` under `key`. While the key's owner is ejected the value goes
+   * to its stand-in with the TTL capped at `health.failoverTtlSeconds`.
    * @throws {InvalidKeyError | InvalidValueError | InvalidArgumentError} for bad input; nothing is sent.
-   * @throws {DeadlineError | NodeError} when the owning node fails.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
    */
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     this.#assertOpen();
-    const node = this.#owner(key);
+    checkKey(key, this.#keyRules);
     const ttl = this.#ttl(options);
     const bytes = this.#encode(value);
-    await withDeadline(node.backend.set(key, bytes, ttl), this.#timeouts.setMs, node.address, 'set');
+    const route = this.#membership.routeWrite(key, ttl);
+    await route.node.call('set', this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
   }
 
   /**
@@ -129,52 +196,96 @@ export class ShardedCache {
       checkKey(key, this.#keyRules);
       encoded.set(key, this.#encode(value));
     }
-    const batches = scatter([...encoded.keys()], (key) => this.#ring.lookup(key)!);
-    const outcomes = await Promise.allSettled(
-      batches.map((batch) =>
-        withDeadline(
-          batch.node.backend.setMany(batch.keys.map((key) => [key, encoded.get(key)!] as const), ttl),
-          this.#timeouts.batchMs,
-          batch.node.address,
-          'setMany',
-        ),
-      ),
+    // Group by node and by TTL: stand-in writes carry the capped TTL.
+    const groups = new Map<NodeHealth, Map<number, [string, Buffer][]>>();
+    for (const [key, bytes] of encoded) {
+      const route = this.#membership.routeWrite(key, ttl);
+      const byTtl = groups.get(route.node) ?? new Map<number, [string, Buffer][]>();
+      groups.set(route.node, byTtl);
+      const list = byTtl.get(route.ttlSeconds) ?? [];
+      byTtl.set(route.ttlSeconds, list);
+      list.push([key, bytes]);
+    }
+    const writes = [...groups].flatMap(([node, byTtl]) =>
+      [...byTtl].map(async ([ttlSeconds, list]) => {
+        try {
+          await node.call('setMany', this.#timeouts.batchMs, (backend) => backend.setMany(list, ttlSeconds));
+          return undefined;
+        } catch (error) {
+          return { node: node.address, error };
+        }
+      }),
     );
-    const failures = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ node: batches[index]!.node.address, error: outcome.reason as unknown }] : []));
+    const failures = (await Promise.all(writes)).filter((failure) => failure !== undefined);
     if (failures.length > 0) {
-      throw new WriteFailedError(`mset failed on ${failures.map((f) => f.node).join(', ')}`, { cause: new AggregateError(failures.map((f) => f.error)) });
+      throw new WriteFailedError(`mset failed on ${[...new Set(failures.map((f) => f.node))].join(', ')}`, { cause: new AggregateError(failures.map((f) => f.error)) });
     }
   }
 
   /**
-   * Removes `key`. Resolves `true` when it existed.
-   * @throws {DeadlineError | NodeError} when the owning node fails.
+   * Removes `key`. Resolves `true` when it existed. While the owner is
+   * ejected the stand-in's copy is removed and the owner's is removed before
+   * it returns.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
    */
   async del(key: string): Promise<boolean> {
     this.#assertOpen();
-    const node = this.#owner(key);
-    return withDeadline(node.backend.del(key), this.#timeouts.setMs, node.address, 'del');
+    checkKey(key, this.#keyRules);
+    const { node } = this.#membership.routeWrite(key, 0);
+    return node.call('del', this.#timeouts.setMs, (backend) => backend.del(key));
   }
 
   /**
    * Read-through: the cached value, or else the loader's, written back best
    * effort (the answer never waits for the write). Concurrent calls for one
-   * key share one loader call. A loader answer of `undefined` is not cached.
+   * key share one cache read and one loader call. A loader answer of
+   * `undefined` is not cached.
    * @throws whatever the loader throws; never a cache failure.
    */
   async getOrLoad<T>(key: string, loader: Loader<T>, options?: SetOptions): Promise<T> {
     this.#assertOpen();
+    checkKey(key, this.#keyRules);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
     const ttl = this.#ttl(options);
-    const cached = await this.get<T>(key);
-    if (cached !== undefined) return cached;
-    return this.#loads.run(key, async () => {
-      const value = await loader();
-      if (value !== undefined && !this.#closed) {
-        this.set(key, value, { ttl }).catch(() => {});
-      }
-      return value;
-    }) as Promise<T>;
+    return this.#loads.run(
+      key,
+      async () => {
+        const cached = await this.get<T>(key);
+        if (cached !== undefined) return cached;
+        this.#loaderStats.calls++;
+        const value = await loader();
+        if (value !== undefined) this.#writeBack([[key, value]], ttl);
+        return value;
+      },
+      () => this.#loaderStats.coalesced++,
+    ) as Promise<T>;
+  }
+
+  /**
+   * Batch read-through: values for `keys`, aligned with them. The loader is
+   * called once, with only the keys that missed or failed (and that no
+   * concurrent call is already loading), and its answers are written back
+   * best effort.
+   * @throws whatever the loader throws; never a cache failure.
+   */
+  async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: SetOptions): Promise<(T | undefined)[]> {
+    this.#assertOpen();
+    if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
+    const ttl = this.#ttl(options);
+    const results = await this.mgetDetailed<T>(keys);
+    const missing = [...new Set(results.filter((r) => r.status !== 'hit').map((r) => r.key))];
+    if (missing.length === 0) return results.map((r) => r.value);
+    const loaded = await this.#loads.runMany(
+      missing,
+      async (toLoad) => {
+        this.#loaderStats.calls++;
+        const answers = alignLoaded(toLoad, await loader(toLoad));
+        this.#writeBack([...answers].filter((entry): entry is [string, T] => entry[1] !== undefined), ttl);
+        return answers as Map<string, unknown>;
+      },
+      (joined) => (this.#loaderStats.coalesced += joined),
+    );
+    return results.map((r) => (r.status === 'hit' ? r.value : (loaded.get(r.key) as T | undefined)));
   }
 
   /**
@@ -182,19 +293,51 @@ export class ShardedCache {
    * @throws {InvalidKeyError} for an invalid key.
    */
   nodeFor(key: string): string {
-    return this.#owner(key).address;
+    checkKey(key, this.#keyRules);
+    return this.#membership.ring.lookup(key)!.address;
   }
 
-  /** Closes every connection. Later calls reject with `ClosedError`. */
+  /** Counters since the cache was created, and each node's state. */
+  stats(): CacheStats {
+    return {
+      reads: { ...this.#reads },
+      loads: { ...this.#loaderStats },
+      nodes: this.#membership.nodes.map((node) => ({
+        address: node.address,
+        state: node.state,
+        breaker: node.breakerState,
+        consecutiveFailures: node.consecutiveFailures,
+      })),
+    };
+  }
+
+  /** Closes every connection and stops every timer. Later calls reject with `ClosedError`. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#ring.members.map((node) => node.backend.close()));
+    for (const node of this.#membership.nodes) node.close();
+    await Promise.all(this.#membership.nodes.map((node) => node.backend.close()));
   }
 
-  #owner(key: string): CacheNode {
-    checkKey(key, this.#keyRules);
-    return this.#ring.lookup(key)!;
+  #writeBack(entries: [string, unknown][], ttl: number): void {
+    if (this.#closed || entries.length === 0) return;
+    const write = entries.length === 1 ? this.set(entries[0]![0], entries[0]![1], { ttl }) : this.mset(entries, { ttl });
+    write.catch(() => {});
+  }
+
+  /** Decodes a read; counts the hit or miss. An undecodable value is a miss. */
+  #answer(bytes: Buffer | undefined): unknown {
+    let value: unknown;
+    if (bytes !== undefined) {
+      try {
+        value = this.#codec.decode(bytes);
+      } catch {
+        value = undefined;
+      }
+    }
+    if (value === undefined) this.#reads.misses++;
+    else this.#reads.hits++;
+    return value;
   }
 
   #assertOpen(): void {
@@ -223,13 +366,12 @@ export class ShardedCache {
     }
     return bytes;
   }
+}
 
-  /** A value that cannot be decoded is a miss. */
-  #decode(bytes: Buffer): unknown {
-    try {
-      return this.#codec.decode(bytes);
-    } catch {
-      return undefined;
-    }
+function alignLoaded<T>(keys: readonly string[], answers: readonly (T | undefined)[] | Map<string, T | undefined>): Map<string, T | undefined> {
+  if (answers instanceof Map) return new Map(keys.map((key) => [key, answers.get(key)]));
+  if (!Array.isArray(answers) || answers.length !== keys.length) {
+    throw new InvalidArgumentError(`the batch loader must return a Map or an array of ${keys.length} values aligned with the keys it was given`);
   }
+  return new Map(keys.map((key, i) => [key, answers[i]]));
 }

@@ -7,7 +7,7 @@ import type { ShardcacheOptions } from './options.js';
 
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
 
-const integer = (group: string | undefined, key: string): Setter => (options, raw, variable) => {
+const number = (group: string | undefined, key: string): Setter => (options, raw, variable) => {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(variable, `expected a number, got ${JSON.stringify(raw)}`);
   assign(options, group, key, value);
@@ -24,13 +24,20 @@ export const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_RING_COMPAT: text('ring', 'compat'),
   SHARDCACHE_RING_KEY_HASH: text('ring', 'keyHash'),
   SHARDCACHE_RING_HASH_TAG: text('ring', 'hashTag'),
-  SHARDCACHE_RING_POINTS_PER_SERVER: integer('ring', 'pointsPerServer'),
-  SHARDCACHE_TIMEOUT_GET_MS: integer('timeouts', 'getMs'),
-  SHARDCACHE_TIMEOUT_SET_MS: integer('timeouts', 'setMs'),
-  SHARDCACHE_TIMEOUT_BATCH_MS: integer('timeouts', 'batchMs'),
-  SHARDCACHE_TIMEOUT_CONNECT_MS: integer('timeouts', 'connectMs'),
-  SHARDCACHE_DEFAULT_TTL_SECONDS: integer(undefined, 'defaultTtlSeconds'),
-  SHARDCACHE_MAX_VALUE_BYTES: integer(undefined, 'maxValueBytes'),
+  SHARDCACHE_RING_POINTS_PER_SERVER: number('ring', 'pointsPerServer'),
+  SHARDCACHE_TIMEOUT_GET_MS: number('timeouts', 'getMs'),
+  SHARDCACHE_TIMEOUT_SET_MS: number('timeouts', 'setMs'),
+  SHARDCACHE_TIMEOUT_BATCH_MS: number('timeouts', 'batchMs'),
+  SHARDCACHE_TIMEOUT_CONNECT_MS: number('timeouts', 'connectMs'),
+  SHARDCACHE_TIMEOUT_GET_RETRIES: number('timeouts', 'getRetries'),
+  SHARDCACHE_HEALTH_FAILURE_LIMIT: number('health', 'failureLimit'),
+  SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS: number('health', 'retryTimeoutMs'),
+  SHARDCACHE_HEALTH_MAX_EJECTED_FRACTION: number('health', 'maxEjectedFraction'),
+  SHARDCACHE_HEALTH_FAILOVER_TTL_SECONDS: number('health', 'failoverTtlSeconds'),
+  SHARDCACHE_BREAKER_ERROR_THRESHOLD_PERCENTAGE: number('breaker', 'errorThresholdPercentage'),
+  SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: number('breaker', 'resetTimeoutMs'),
+  SHARDCACHE_DEFAULT_TTL_SECONDS: number(undefined, 'defaultTtlSeconds'),
+  SHARDCACHE_MAX_VALUE_BYTES: number(undefined, 'maxValueBytes'),
 };
 
 export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>): ShardcacheOptions {

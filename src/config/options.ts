@@ -57,14 +57,56 @@ export interface RingOptions {
 }
 
 export interface TimeoutOptions {
-  /** Deadline of one GET, from the call to the reply. @default 10 */
+  /** Deadline of one GET attempt, from the call to the reply. @default 10 */
   getMs?: number;
+  /** Immediate retries of a failed GET (and of a failed node's share of an mget), no backoff. @default 1 */
+  getRetries?: number;
   /** Deadline of one SET or DELETE. @default 10 */
   setMs?: number;
   /** Deadline of one node's share of an mget/mset (one pipelined round trip). @default 50 */
   batchMs?: number;
-  /** Deadline to establish a connection. @default 5000 */
+  /** Deadline of one connection attempt. @default 5000 */
   connectMs?: number;
+  /** Connection attempts after the first one fails, before the node is left to its probes. @default 2 */
+  connectRetries?: number;
+  /** Wait between connection attempts. @default 1000 */
+  connectBackoffMs?: number;
+}
+
+export interface HealthOptions {
+  /** Consecutive failures (timeouts, refusals, resets, protocol errors) that eject a node. @default 2 */
+  failureLimit?: number;
+  /** How long an ejected node stays out before the first probe. @default 30000 */
+  retryTimeoutMs?: number;
+  /** Longest wait between probes of a node that keeps failing them (backoff doubles, with jitter). @default 300000 */
+  maxRetryTimeoutMs?: number;
+  /** Deadline of one probe (a no-op request on a fresh connection). @default 250 */
+  probeTimeoutMs?: number;
+  /**
+   * Largest share of the nodes that may be ejected at once. Past it, failing
+   * nodes stay on the ring behind their breakers (fail open), so a network
+   * blip cannot pile the whole keyspace onto a few servers. @default 0.5
+   */
+  maxEjectedFraction?: number;
+  /** TTL cap for writes that land on a stand-in while the owner is ejected. @default 60 */
+  failoverTtlSeconds?: number;
+  /**
+   * Keys written or deleted elsewhere while a node was out, remembered per
+   * node so they can be deleted from it before it returns. Past this many,
+   * the returning node is flushed instead. @default 10000
+   */
+  returnJournalLimit?: number;
+}
+
+export interface BreakerOptions {
+  /** Failure percentage over the rolling window that opens the breaker. @default 50 */
+  errorThresholdPercentage?: number;
+  /** Length of the rolling window. @default 10000 */
+  rollingCountTimeoutMs?: number;
+  /** Time open before one trial request (half-open). @default 30000 */
+  resetTimeoutMs?: number;
+  /** Requests in the window before the breaker may open. @default 10 */
+  volumeThreshold?: number;
 }
 
 export interface MemoryOptions {
@@ -79,6 +121,8 @@ export interface ShardcacheOptions {
   nodes?: NodeSpec[];
   ring?: RingOptions;
   timeouts?: TimeoutOptions;
+  health?: HealthOptions;
+  breaker?: BreakerOptions;
   memory?: MemoryOptions;
   /** TTL applied when `set` is given none; 0 means no expiry. @default 0 */
   defaultTtlSeconds?: number;
@@ -98,6 +142,8 @@ export interface ResolvedOptions {
   nodes: ResolvedNode[];
   ring: Required<Omit<RingOptions, 'hashTag'>> & { hashTag: string | undefined };
   timeouts: Required<TimeoutOptions>;
+  health: Required<HealthOptions>;
+  breaker: Required<BreakerOptions>;
   memory: Required<MemoryOptions>;
   defaultTtlSeconds: number;
   maxValueBytes: number;
@@ -122,7 +168,17 @@ export const DEFAULTS = Object.freeze({
     hashTag: undefined as string | undefined,
     pointsPerServer: 160,
   }),
-  timeouts: Object.freeze({ getMs: 10, setMs: 10, batchMs: 50, connectMs: 5000 }),
+  timeouts: Object.freeze({ getMs: 10, getRetries: 1, setMs: 10, batchMs: 50, connectMs: 5000, connectRetries: 2, connectBackoffMs: 1000 }),
+  health: Object.freeze({
+    failureLimit: 2,
+    retryTimeoutMs: 30_000,
+    maxRetryTimeoutMs: 300_000,
+    probeTimeoutMs: 250,
+    maxEjectedFraction: 0.5,
+    failoverTtlSeconds: 60,
+    returnJournalLimit: 10_000,
+  }),
+  breaker: Object.freeze({ errorThresholdPercentage: 50, rollingCountTimeoutMs: 10_000, resetTimeoutMs: 30_000, volumeThreshold: 10 }),
   memory: Object.freeze({ maxEntriesPerNode: 10_000 }),
   defaultTtlSeconds: 0,
   maxValueBytes: 1_048_000,

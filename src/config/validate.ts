@@ -10,12 +10,15 @@ import { DEFAULTS, type ResolvedNode, type ResolvedOptions } from './options.js'
 
 type Raw = Record<string, unknown>;
 
-const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'memory', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
+const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'health', 'breaker', 'memory', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
 const GROUPS: Record<string, readonly string[]> = {
-  ring: ['algorithm', 'compat', 'keyHash', 'hashTag', 'pointsPerServer'],
-  timeouts: ['getMs', 'setMs', 'batchMs', 'connectMs'],
-  memory: ['maxEntriesPerNode'],
+  ring: Object.keys(DEFAULTS.ring),
+  timeouts: Object.keys(DEFAULTS.timeouts),
+  health: Object.keys(DEFAULTS.health),
+  breaker: Object.keys(DEFAULTS.breaker),
+  memory: Object.keys(DEFAULTS.memory),
 };
+const HOUR_MS = 3_600_000;
 
 /** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
 export const MAX_TTL_SECONDS = 60 * 60 * 24 * 365 * 10;
@@ -25,6 +28,8 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const ring = group(merged, 'ring');
   const timeouts = group(merged, 'timeouts');
   const memory = group(merged, 'memory');
+  const health = group(merged, 'health');
+  const breaker = group(merged, 'breaker');
 
   const algorithm = oneOf(ring.algorithm, ['ketama', 'fast'] as const, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
@@ -39,9 +44,27 @@ export function validateOptions(merged: Raw): ResolvedOptions {
     },
     timeouts: {
       getMs: integer(timeouts.getMs, 'timeouts.getMs', DEFAULTS.timeouts.getMs, 1, 600_000),
+      getRetries: integer(timeouts.getRetries, 'timeouts.getRetries', DEFAULTS.timeouts.getRetries, 0, 5),
       setMs: integer(timeouts.setMs, 'timeouts.setMs', DEFAULTS.timeouts.setMs, 1, 600_000),
       batchMs: integer(timeouts.batchMs, 'timeouts.batchMs', DEFAULTS.timeouts.batchMs, 1, 600_000),
       connectMs: integer(timeouts.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1, 600_000),
+      connectRetries: integer(timeouts.connectRetries, 'timeouts.connectRetries', DEFAULTS.timeouts.connectRetries, 0, 100),
+      connectBackoffMs: integer(timeouts.connectBackoffMs, 'timeouts.connectBackoffMs', DEFAULTS.timeouts.connectBackoffMs, 0, 600_000),
+    },
+    health: {
+      failureLimit: integer(health.failureLimit, 'health.failureLimit', DEFAULTS.health.failureLimit, 1, 1000),
+      retryTimeoutMs: integer(health.retryTimeoutMs, 'health.retryTimeoutMs', DEFAULTS.health.retryTimeoutMs, 1, 24 * HOUR_MS),
+      maxRetryTimeoutMs: integer(health.maxRetryTimeoutMs, 'health.maxRetryTimeoutMs', DEFAULTS.health.maxRetryTimeoutMs, 1, 24 * HOUR_MS),
+      probeTimeoutMs: integer(health.probeTimeoutMs, 'health.probeTimeoutMs', DEFAULTS.health.probeTimeoutMs, 1, 600_000),
+      maxEjectedFraction: fraction(health.maxEjectedFraction, 'health.maxEjectedFraction', DEFAULTS.health.maxEjectedFraction),
+      failoverTtlSeconds: integer(health.failoverTtlSeconds, 'health.failoverTtlSeconds', DEFAULTS.health.failoverTtlSeconds, 1, MAX_TTL_SECONDS),
+      returnJournalLimit: integer(health.returnJournalLimit, 'health.returnJournalLimit', DEFAULTS.health.returnJournalLimit, 0, 10_000_000),
+    },
+    breaker: {
+      errorThresholdPercentage: integer(breaker.errorThresholdPercentage, 'breaker.errorThresholdPercentage', DEFAULTS.breaker.errorThresholdPercentage, 1, 100),
+      rollingCountTimeoutMs: integer(breaker.rollingCountTimeoutMs, 'breaker.rollingCountTimeoutMs', DEFAULTS.breaker.rollingCountTimeoutMs, 10, 24 * HOUR_MS),
+      resetTimeoutMs: integer(breaker.resetTimeoutMs, 'breaker.resetTimeoutMs', DEFAULTS.breaker.resetTimeoutMs, 1, 24 * HOUR_MS),
+      volumeThreshold: integer(breaker.volumeThreshold, 'breaker.volumeThreshold', DEFAULTS.breaker.volumeThreshold, 0, 1_000_000),
     },
     memory: {
       maxEntriesPerNode: integer(memory.maxEntriesPerNode, 'memory.maxEntriesPerNode', DEFAULTS.memory.maxEntriesPerNode, 1, 2 ** 31),
@@ -80,6 +103,14 @@ function integer(value: unknown, option: string, fallback: number, min: number, 
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(option, `expected an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function fraction(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(option, `expected a number from 0 to 1, got ${describe(value)}`);
   }
   return value;
 }

@@ -31,7 +31,7 @@ describe('values across backends', () => {
     [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
     viaRedis = await createCache({ backend: 'redis', nodes: [redis.address], timeouts: TIMEOUTS }, { env: {} });
     viaMemcached = await createCache({ backend: 'memcached', nodes: [memcached.address], timeouts: TIMEOUTS }, { env: {} });
-    rawRedis = new RedisBackend(redis, { connectMs: 2000 });
+    rawRedis = new RedisBackend(redis, { connectMs: 2000, connectRetries: 0, connectBackoffMs: 0 });
     rawMemcached = new MemcachedBackend(memcached, { connectMs: 2000, longestDeadlineMs: 2000 });
     await Promise.all([rawRedis.connect(), rawMemcached.connect()]);
   });

@@ -1,0 +1,123 @@
+/**
+ * Which nodes are on the ring now. Ejection removes a node's points and
+ * keeps everyone else's, so only its keys move, to the next nodes clockwise.
+ *
+ * - At most floor(maxEjectedFraction * nodes) nodes are out at once; past
+ *   that, failing nodes stay on the ring behind their breakers (fail open,
+ *   as mcrouter does), so one network blip cannot pile every key onto a few
+ *   survivors.
+ * - While a node is out, writes and deletes for its keys land on stand-ins
+ *   with a TTL capped at `failoverTtlSeconds`, and the keys are journaled.
+ *   Before the node returns, the journaled keys are deleted from it (it may
+ *   hold values overwritten or deleted meanwhile) and from the stand-ins; a
+ *   journal past its limit flushes the node instead. The ring is updated in
+ *   the same tick as the last check that nothing new was journaled, so no
+ *   write can slip between the clean-up and the return.
+ */
+import type { HealthOptions } from '../config/options.js';
+import type { ShardcacheEmitter } from '../events.js';
+import type { Ring } from '../ring/ring.js';
+import { withDeadline } from './deadline.js';
+import type { Membership, NodeHealth } from './node-health.js';
+import { ReturnJournal } from './return-journal.js';
+
+/** Journal rounds before giving up on a readmission under heavy writes (the next probe tries again). */
+const MAX_CLEANUP_ROUNDS = 5;
+
+export class NodeMembership implements Membership {
+  readonly #full: Ring<NodeHealth>;
+  readonly #byAddress: Map<string, NodeHealth>;
+  readonly #ejected = new Set<string>();
+  readonly #maxEjected: number;
+  readonly #journal: ReturnJournal;
+  readonly #health: Required<HealthOptions>;
+  readonly #events: ShardcacheEmitter;
+  #current: Ring<NodeHealth>;
+
+  constructor(ring: Ring<NodeHealth>, health: Required<HealthOptions>, events: ShardcacheEmitter) {
+    this.#full = ring;
+    this.#current = ring;
+    this.#byAddress = new Map(ring.members.map((node) => [node.address, node]));
+    this.#maxEjected = Math.floor(health.maxEjectedFraction * ring.members.length);
+    this.#journal = new ReturnJournal(health.returnJournalLimit);
+    this.#health = health;
+    this.#events = events;
+    for (const node of ring.members) node.joinMembership(this);
+  }
+
+  /** The ring of nodes currently serving. */
+  get ring(): Ring<NodeHealth> {
+    return this.#current;
+  }
+
+  get nodes(): readonly NodeHealth[] {
+    return this.#full.members;
+  }
+
+  /**
+   * Where a write or delete of `key` goes, and the TTL it may keep. A write
+   * for an ejected owner goes to its stand-in with a capped TTL, journaled.
+   */
+  routeWrite(key: string, ttlSeconds: number): { node: NodeHealth; ttlSeconds: number } {
+    const node = this.#current.lookup(key)!;
+    if (this.#ejected.size === 0) return { node, ttlSeconds };
+    const owner = this.#full.lookup(key)!;
+    if (owner === node) return { node, ttlSeconds };
+    this.#journal.record(owner.address, key, node.address);
+    const cap = this.#health.failoverTtlSeconds;
+    return { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
+  }
+
+  requestEjection(node: NodeHealth): boolean {
+    if (this.#ejected.has(node.address)) return false;
+    if (this.#ejected.size + 1 > this.#maxEjected) {
+      this.#events.emit('node:ejection-refused', { node: node.address, ejectedNodes: this.#ejected.size });
+      return false;
+    }
+    this.#ejected.add(node.address);
+    this.#journal.open(node.address);
+    this.#current = this.#full.without(this.#ejected);
+    this.#events.emit('node:ejected', { node: node.address, consecutiveFailures: node.consecutiveFailures, ejectedNodes: this.#ejected.size });
+    return true;
+  }
+
+  async readmit(node: NodeHealth): Promise<{ invalidatedKeys: number; flushed: boolean }> {
+    let invalidatedKeys = 0;
+    let flushed = false;
+    for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {
+      const entries = this.#journal.take(node.address);
+      if (entries.overflowed) {
+        await withDeadline(node.backend.flush(), this.#health.probeTimeoutMs, node.address, 'flush');
+        flushed = true;
+      } else {
+        await withDeadline(node.backend.delMany([...entries.keys.keys()]), this.#health.probeTimeoutMs, node.address, 'delMany');
+      }
+      invalidatedKeys += entries.keys.size;
+      this.#cleanStandIns(entries.keys);
+    }
+    // No await from here on: the check and the return happen in one tick.
+    if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
+    this.#journal.close(node.address);
+    this.#ejected.delete(node.address);
+    this.#current = this.#full.without(this.#ejected);
+    return { invalidatedKeys, flushed };
+  }
+
+  /** Best effort: a stand-in copy would be stale the next time the owner leaves. */
+  #cleanStandIns(keys: Map<string, Set<string>>): void {
+    const byStandIn = new Map<string, string[]>();
+    for (const [key, standIns] of keys) {
+      for (const standIn of standIns) {
+        const list = byStandIn.get(standIn) ?? [];
+        list.push(key);
+        byStandIn.set(standIn, list);
+      }
+    }
+    for (const [standIn, list] of byStandIn) {
+      const node = this.#byAddress.get(standIn);
+      if (node && !this.#ejected.has(standIn)) {
+        void node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch(() => {});
+      }
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * NodeHealth: one cache node as the cache sees it. It owns the node's
+ * backend, every call's deadline, the consecutive-failure count, the breaker,
+ * and the ejected/probing state with its probe timer.
+ *
+ * - Every call runs through the breaker and one deadline; a late reply has
+ *   already counted as a failure when its deadline passed.
+ * - After `failureLimit` consecutive counted failures the connection is
+ *   replaced (a hung server keeps its socket open and requests would queue
+ *   behind it) and the node asks its membership to be ejected.
+ * - Ejected, it gets no traffic. After `retryTimeoutMs` an out-of-band probe
+ *   (fresh connection, one no-op) decides: success readmits it (after the
+ *   membership has cleaned up what changed in its absence), failure doubles
+ *   the wait, with jitter, up to `maxRetryTimeoutMs`.
+ */
+import type { Backend } from '../backends/backend.js';
+import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
+import type { NodeState, ShardcacheEmitter } from '../events.js';
+import type { RingMember } from '../ring/ring.js';
+import { NodeBreaker } from './breaker.js';
+import { countsAgainstNode } from './classify.js';
+import type { Clock } from './clock.js';
+import { withDeadline } from './deadline.js';
+
+/** What a node needs from the pool it belongs to. */
+export interface Membership {
+  /** Takes the node off the ring, unless too many nodes are out already. */
+  requestEjection(node: NodeHealth): boolean;
+  /** Cleans up after the node's absence and puts it back on the ring; rejects if it cannot. */
+  readmit(node: NodeHealth): Promise<{ invalidatedKeys: number; flushed: boolean }>;
+}
+
+export interface NodeHealthOptions {
+  readonly health: Required<HealthOptions>;
+  readonly breaker: Required<BreakerOptions>;
+  readonly clock: Clock;
+  readonly events: ShardcacheEmitter;
+}
+
+const PROBE_BACKOFF_FACTOR = 2;
+/** Probe delays vary by +-20% so nodes ejected together are not probed in lockstep. */
+const PROBE_JITTER = 0.2;
+
+export class NodeHealth implements RingMember {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly name: string | undefined;
+  readonly backend: Backend;
+
+  readonly #options: NodeHealthOptions;
+  readonly #breaker: NodeBreaker;
+  #membership: Membership | undefined;
+  #state: NodeState = 'up';
+  #consecutiveFailures = 0;
+  /** Bumped when the connection is replaced: failures of calls made on the old one do not replace the new one. */
+  #connection = 0;
+  #probeAttempt = 0;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #ejectedAt = 0;
+  #closed = false;
+
+  constructor(node: ResolvedNode, backend: Backend, options: NodeHealthOptions) {
+    this.address = node.address;
+    this.host = node.host;
+    this.port = node.port;
+    this.weight = node.weight;
+    this.name = node.name;
+    this.backend = backend;
+    this.#options = options;
+    this.#breaker = new NodeBreaker(node.address, options.breaker, options.events);
+  }
+
+  joinMembership(membership: Membership): void {
+    this.#membership = membership;
+  }
+
+  get state(): NodeState {
+    return this.#state;
+  }
+
+  get breakerState(): NodeBreaker['state'] {
+    return this.#breaker.state;
+  }
+
+  get consecutiveFailures(): number {
+    return this.#consecutiveFailures;
+  }
+
+  /**
+   * Runs `work` against the backend under the breaker and one deadline.
+   * @throws {BreakerOpenError} at once when the breaker is open.
+   * @throws {DeadlineError | NodeError} when the node fails.
+   */
+  async call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
+    const connection = this.#connection;
+    try {
+      const result = await this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation));
+      this.#consecutiveFailures = 0;
+      return result;
+    } catch (error) {
+      if (countsAgainstNode(error)) this.#failed(connection);
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#options.clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#breaker.shutdown();
+  }
+
+  #failed(connection: number): void {
+    this.#consecutiveFailures++;
+    if (this.#consecutiveFailures < this.#options.health.failureLimit || this.#closed) return;
+    if (connection === this.#connection) this.#replaceConnection();
+    if (this.#state === 'up' && this.#membership?.requestEjection(this)) this.#eject();
+  }
+
+  #replaceConnection(): void {
+    this.#connection++;
+    this.backend.reset();
+  }
+
+  #eject(): void {
+    this.#state = 'ejected';
+    this.#ejectedAt = this.#options.clock.now();
+    this.#probeAttempt = 0;
+    this.#scheduleProbe(this.#options.health.retryTimeoutMs);
+  }
+
+  #scheduleProbe(delayMs: number): void {
+    this.#probeTimer = this.#options.clock.setTimeout(() => {
+      this.#probeTimer = undefined;
+      void this.#probe();
+    }, delayMs);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#closed || this.#state !== 'ejected') return;
+    this.#state = 'probing';
+    const { probeTimeoutMs } = this.#options.health;
+    try {
+      this.#replaceConnection();
+      await withDeadline(
+        (async () => {
+          await this.backend.connect();
+          await this.backend.ping();
+        })(),
+        probeTimeoutMs,
+        this.address,
+        'probe',
+      );
+      const { invalidatedKeys, flushed } = await this.#membership!.readmit(this);
+      if (this.#closed) return;
+      this.#state = 'up';
+      this.#consecutiveFailures = 0;
+      this.#breaker.reset();
+      this.#options.events.emit('node:readmitted', { node: this.address, outMs: this.#options.clock.now() - this.#ejectedAt, invalidatedKeys, flushed });
+    } catch (error) {
+      if (this.#closed) return;
+      this.#state = 'ejected';
+      this.#probeAttempt++;
+      const { retryTimeoutMs, maxRetryTimeoutMs } = this.#options.health;
+      const backoff = Math.min(retryTimeoutMs * PROBE_BACKOFF_FACTOR ** this.#probeAttempt, maxRetryTimeoutMs);
+      const nextProbeMs = Math.round(backoff * (1 - PROBE_JITTER + 2 * PROBE_JITTER * this.#options.clock.random()));
+      this.#options.events.emit('node:probe-failed', { node: this.address, attempt: this.#probeAttempt, nextProbeMs, error });
+      this.#scheduleProbe(nextProbeMs);
+    }
+  }
+}

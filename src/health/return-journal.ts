@@ -1,0 +1,57 @@
+/**
+ * While a node is ejected, the keys written or deleted on its behalf
+ * elsewhere. Before the node returns, those keys are deleted from it (it may
+ * hold their old values) and from the stand-ins (whose copies would go stale
+ * the next time the node leaves). Past `limit` keys a node's journal stops
+ * growing and the node is flushed instead.
+ */
+export interface JournalEntries {
+  /** Key -> the stand-in nodes it was written to or deleted on. */
+  readonly keys: Map<string, Set<string>>;
+  readonly overflowed: boolean;
+}
+
+export class ReturnJournal {
+  readonly #limit: number;
+  readonly #byNode = new Map<string, { keys: Map<string, Set<string>>; overflowed: boolean }>();
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Starts recording for a node that has just been ejected. */
+  open(node: string): void {
+    if (!this.#byNode.has(node)) this.#byNode.set(node, { keys: new Map(), overflowed: false });
+  }
+
+  /** Notes that `key`, owned by the ejected `owner`, was written or deleted on `standIn`. */
+  record(owner: string, key: string, standIn: string): void {
+    const journal = this.#byNode.get(owner);
+    if (!journal) return;
+    const standIns = journal.keys.get(key);
+    if (standIns) {
+      standIns.add(standIn);
+    } else if (journal.keys.size < this.#limit) {
+      journal.keys.set(key, new Set([standIn]));
+    } else {
+      journal.overflowed = true;
+    }
+  }
+
+  /** Everything recorded for `node` so far, leaving its journal open and empty. */
+  take(node: string): JournalEntries {
+    const journal = this.#byNode.get(node) ?? { keys: new Map(), overflowed: false };
+    this.#byNode.set(node, { keys: new Map(), overflowed: false });
+    return journal;
+  }
+
+  isEmpty(node: string): boolean {
+    const journal = this.#byNode.get(node);
+    return !journal || (journal.keys.size === 0 && !journal.overflowed);
+  }
+
+  /** Stops recording for a node that is back on the ring. */
+  close(node: string): void {
+    this.#byNode.delete(node);
+  }
+}
