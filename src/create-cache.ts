@@ -52,10 +52,7 @@ function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
     case 'redis':
       return new RedisBackend(node, timeouts);
     case 'memcached':
-      return new MemcachedBackend(node, {
-        connectMs: timeouts.connectMs,
-        longestDeadlineMs: Math.max(timeouts.getMs, timeouts.setMs, timeouts.batchMs),
-      });
+      return new MemcachedBackend(node, timeouts);
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }

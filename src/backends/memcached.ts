@@ -12,9 +12,12 @@
  * All frames of one request share an opaque, so replies can never be handed
  * to another request, even when they arrive after its deadline.
  *
- * memjs's `timeout` (seconds, per outstanding request on a socket) is set to a
- * multiple of shardcache's own deadlines: shardcache's deadline answers the
- * caller; memjs's timeout only tears down a socket whose replies have stopped.
+ * Hung connections are replaced by shardcache (NodeHealth resets the backend
+ * after `failureLimit` consecutive failures), by retiring the whole memjs
+ * `Server`: memjs's own socket teardown lets the old socket's late 'close'
+ * handler forget a socket opened after it, which then stays open for good.
+ * So memjs's `timeout` (seconds, per outstanding request) is set out of the
+ * way; shardcache's per-operation deadlines answer the caller long before.
  */
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
@@ -36,28 +39,28 @@ const EMPTY = Buffer.alloc(0);
 
 export interface MemcachedBackendOptions {
   readonly connectMs: number;
-  /** The longest shardcache deadline; a socket silent for several of these is replaced. */
-  readonly longestDeadlineMs: number;
 }
 
-/** Deadlines a reply may miss before memjs declares the socket dead. */
-const HUNG_SOCKET_DEADLINES = 4;
+const MEMJS_REQUEST_TIMEOUT_SECONDS = 60;
 
 type FrameHandler = (response: Response) => void;
 
 export class MemcachedBackend implements Backend {
   readonly address: string;
-  readonly #server: MemjsServer;
+  readonly #newServer: () => MemjsServer;
+  #server: MemjsServer;
   #opaque = 0;
   #closed = false;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
-    this.#server = new Server(node.host, node.port, undefined, undefined, {
-      timeout: (options.longestDeadlineMs * HUNG_SOCKET_DEADLINES) / 1000,
-      conntimeout: options.connectMs / 1000,
-      keepAlive: true,
-    });
+    this.#newServer = () =>
+      new Server(node.host, node.port, undefined, undefined, {
+        timeout: MEMJS_REQUEST_TIMEOUT_SECONDS,
+        conntimeout: options.connectMs / 1000,
+        keepAlive: true,
+      });
+    this.#server = this.#newServer();
   }
 
   connect(): Promise<void> {
@@ -150,9 +153,10 @@ export class MemcachedBackend implements Backend {
 
   reset(): void {
     if (this.#closed) return;
-    // Fails everything outstanding on the socket and destroys it; the next
-    // request opens a new connection.
-    this.#server.error(new Error('connection reset by shardcache'));
+    const retired = this.#server;
+    this.#server = this.#newServer();
+    // Fails everything outstanding on the old socket and destroys it.
+    retired.error(new Error('connection reset by shardcache'));
   }
 
   async ping(): Promise<void> {

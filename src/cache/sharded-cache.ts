@@ -25,7 +25,7 @@ import type { NodeMembership } from '../health/membership.js';
 import type { NodeHealth } from '../health/node-health.js';
 import { SingleFlight } from '../loader/single-flight.js';
 import { checkKey } from './keys.js';
-import { gather, scatter, type Batch } from './scatter.js';
+import { scatter, type Batch } from './scatter.js';
 
 export interface SetOptions {
   /** Seconds until the entry expires; 0 means never. @default the cache's `defaultTtlSeconds` */
@@ -59,8 +59,6 @@ export interface CacheDependencies {
   readonly options: ResolvedOptions;
   readonly events: ShardcacheEmitter;
 }
-
-type Outcome = { status: 'hit' | 'miss'; bytes: Buffer | undefined } | { status: 'failed'; bytes: undefined };
 
 export class ShardedCache {
   /** Node ejections and returns, probes and breaker changes. Never emits `error`. */
@@ -126,43 +124,37 @@ export class ShardedCache {
     this.#assertOpen();
     if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
     for (const key of keys) checkKey(key, this.#keyRules);
-    const results: KeyResult<T>[] = new Array(keys.length);
+    const answers = new Map<string, KeyResult<T>>();
     let pending: readonly string[] = keys;
     for (let attempt = 0; pending.length > 0; attempt++) {
       const lastAttempt = attempt >= this.#timeouts.getRetries;
       const retry: string[] = [];
       const batches = scatter(pending, (key) => this.#membership.ring.lookup(key)!);
-      await Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results)));
+      await Promise.all(batches.map((batch) => this.#readBatch<T>(batch, lastAttempt, retry, answers)));
       pending = retry;
     }
-    return results;
+    return keys.map((key) => answers.get(key)!);
   }
 
-  async #readBatch<T>(batch: Batch<NodeHealth>, lastAttempt: boolean, retry: string[], results: KeyResult<T>[]): Promise<void> {
+  /** Reads one node's batch into `answers`; on a failure worth retrying, queues its keys in `retry` instead. */
+  async #readBatch<T>(batch: Batch<NodeHealth>, lastAttempt: boolean, retry: string[], answers: Map<string, KeyResult<T>>): Promise<void> {
     const node = batch.node.address;
-    let outcomes: Outcome[];
+    let values: (Buffer | undefined)[];
     try {
-      const answers = await batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(batch.keys));
-      outcomes = answers.map((bytes) => ({ status: bytes === undefined ? 'miss' : 'hit', bytes }));
+      values = await batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(batch.keys));
     } catch (error) {
       if (!lastAttempt && countsAgainstNode(error)) {
         retry.push(...batch.keys);
         return;
       }
-      outcomes = batch.keys.map(() => ({ status: 'failed', bytes: undefined }));
+      this.#reads.failures += batch.keys.length;
+      for (const key of batch.keys) answers.set(key, { key, status: 'failed', value: undefined, node });
+      return;
     }
-    gather(
-      batch,
-      outcomes.map((outcome, i): KeyResult<T> => {
-        if (outcome.status === 'failed') {
-          this.#reads.failures++;
-          return { key: batch.keys[i]!, status: 'failed', value: undefined, node };
-        }
-        const value = this.#answer(outcome.bytes) as T | undefined;
-        return { key: batch.keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
-      }),
-      results,
-    );
+    batch.keys.forEach((key, i) => {
+      const value = this.#answer(values[i]) as T | undefined;
+      answers.set(key, { key, status: value === undefined ? 'miss' : 'hit', value, node });
+    });
   }
 
   /**

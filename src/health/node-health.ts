@@ -15,6 +15,8 @@
  */
 import type { Backend } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
+import { operationChannel, type OperationOutcome } from '../diagnostics.js';
+import { BreakerOpenError, DeadlineError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
 import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
@@ -95,14 +97,22 @@ export class NodeHealth implements RingMember {
    */
   async call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
     const connection = this.#connection;
+    const observed = operationChannel.hasSubscribers;
+    const started = observed ? this.#options.clock.now() : 0;
     try {
       const result = await this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation));
       this.#consecutiveFailures = 0;
+      if (observed) this.#publish(operation, 'ok', started);
       return result;
     } catch (error) {
       if (countsAgainstNode(error)) this.#failed(connection);
+      if (observed) this.#publish(operation, outcomeOf(error), started);
       throw error;
     }
+  }
+
+  #publish(operation: string, outcome: OperationOutcome, started: number): void {
+    operationChannel.publish({ node: this.address, operation, outcome, durationMs: this.#options.clock.now() - started });
   }
 
   close(): void {
@@ -170,4 +180,9 @@ export class NodeHealth implements RingMember {
       this.#scheduleProbe(nextProbeMs);
     }
   }
+}
+
+function outcomeOf(error: unknown): OperationOutcome {
+  if (error instanceof BreakerOpenError) return 'short-circuited';
+  return error instanceof DeadlineError ? 'timeout' : 'error';
 }

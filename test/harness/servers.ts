@@ -23,6 +23,10 @@ export interface ServerProcess {
   readonly address: string;
   /** PID of the current process (changes on restart). */
   readonly pid: number;
+  /** True from start/restart until the process exits. */
+  readonly running: boolean;
+  /** True while SIGSTOPped. */
+  readonly paused: boolean;
   /** SIGSTOP: the server hangs, its sockets stay open. */
   pause(): void;
   /** SIGCONT. */
@@ -82,6 +86,12 @@ async function launch(kind: ServerKind, port: number): Promise<ServerProcess> {
     address: `${HOST}:${port}`,
     get pid() {
       return child.pid!;
+    },
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    get paused() {
+      return paused;
     },
     pause() {
       child.kill('SIGSTOP');
