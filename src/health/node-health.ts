@@ -5,9 +5,10 @@
  *
  * - Every call runs through the breaker and one deadline; a late reply has
  *   already counted as a failure when its deadline passed.
- * - After `failureLimit` consecutive counted failures the connection is
- *   replaced (a hung server keeps its socket open and requests would queue
- *   behind it) and the node asks its membership to be ejected.
+ * - After `failureLimit` consecutive counted failures the node asks its
+ *   membership to be ejected, and if they were missed deadlines its
+ *   connection is replaced (a hung server keeps its socket open and requests
+ *   would queue behind it).
  * - Ejected, it gets no traffic. After `retryTimeoutMs` an out-of-band probe
  *   (fresh connection, one no-op) decides: success readmits it (after the
  *   membership has cleaned up what changed in its absence), failure doubles
@@ -105,7 +106,7 @@ export class NodeHealth implements RingMember {
       if (observed) this.#publish(operation, 'ok', started);
       return result;
     } catch (error) {
-      if (countsAgainstNode(error)) this.#failed(connection);
+      if (countsAgainstNode(error)) this.#failed(connection, error instanceof DeadlineError);
       if (observed) this.#publish(operation, outcomeOf(error), started);
       throw error;
     }
@@ -122,10 +123,13 @@ export class NodeHealth implements RingMember {
     this.#breaker.shutdown();
   }
 
-  #failed(connection: number): void {
+  #failed(connection: number, timedOut: boolean): void {
     this.#consecutiveFailures++;
     if (this.#consecutiveFailures < this.#options.health.failureLimit || this.#closed) return;
-    if (connection === this.#connection) this.#replaceConnection();
+    // Only a missed deadline means a hung connection. Replacing a connection
+    // because requests failed while it was being established would keep it
+    // from ever being established.
+    if (timedOut && connection === this.#connection) this.#replaceConnection();
     if (this.#state === 'up' && this.#membership?.requestEjection(this)) this.#eject();
   }
 

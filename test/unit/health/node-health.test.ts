@@ -50,6 +50,8 @@ class ManualClock implements Clock {
 /** A memory node whose availability the test switches. */
 class SwitchableBackend extends MemoryBackend implements Backend {
   down = false;
+  /** Requests are accepted and never answered, as by a SIGSTOPped server. */
+  hung = false;
   resets = 0;
   readonly deleted: string[] = [];
   flushed = 0;
@@ -61,6 +63,7 @@ class SwitchableBackend extends MemoryBackend implements Backend {
   }
   override async get(key: string) {
     this.#check();
+    if (this.hung) return new Promise<undefined>(() => {});
     return super.get(key);
   }
   override async set(key: string, value: Buffer, ttl: number) {
@@ -115,7 +118,7 @@ describe('failure classification', () => {
 });
 
 describe('ejection', () => {
-  it('ejects after failureLimit consecutive failures, replaces the connection, and moves only that node\'s keys', async () => {
+  it('ejects after failureLimit consecutive failures and moves only that node\'s keys', async () => {
     const { nodes, backends, membership, seen } = pool(4, { failureLimit: 3 });
     const keys = Array.from({ length: 2000 }, (_, i) => `key:${i}`);
     const before = keys.map((key) => membership.ring.lookup(key)!.address);
@@ -125,13 +128,23 @@ describe('ejection', () => {
     expect(nodes[1]!.state).toBe('up');
     await read(nodes[1]!);
     expect(nodes[1]!.state).toBe('ejected');
-    expect(backends[1]!.resets).toBe(1);
+    expect(backends[1]!.resets).toBe(0);
     expect(seen.filter((e) => e.name === 'node:ejected')).toEqual([{ name: 'node:ejected', payload: { node: '10.0.0.2:11211', consecutiveFailures: 3, ejectedNodes: 1 } }]);
     const after = keys.map((key) => membership.ring.lookup(key)!.address);
     keys.forEach((_, i) => {
       if (before[i] === '10.0.0.2:11211') expect(after[i]).not.toBe('10.0.0.2:11211');
       else expect(after[i]).toBe(before[i]);
     });
+  });
+
+  it('replaces a connection that misses its deadlines (hung), once per connection', async () => {
+    const { nodes, backends } = pool(3, { failureLimit: 2, maxEjectedFraction: 0 });
+    backends[0]!.hung = true;
+    await Promise.all([read(nodes[0]!), read(nodes[0]!), read(nodes[0]!), read(nodes[0]!)]);
+    expect(backends[0]!.resets).toBe(1);
+    await Promise.all([read(nodes[0]!), read(nodes[0]!)]);
+    expect(backends[0]!.resets).toBe(2);
+    for (const node of nodes) node.close();
   });
 
   it('a success resets the count', async () => {
