@@ -1,7 +1,11 @@
 // The main job: shardcache on in-process nodes, no server needed.
-// Shows key placement, what moves when a node leaves, an mget, and a
-// read-through getOrLoad from a (fake) database.  Run: npm run demo
+// Shows key placement, what moves when a node leaves, an mget, a
+// read-through getOrLoad from a (fake) database, and a node that hangs:
+// deadlines, ejection, fallback to the database, and the node's return.
+// Run: npm run demo
+import { once } from 'node:events';
 import { createCache } from 'shardcache';
+import { pauseMemoryNode, resumeMemoryNode } from 'shardcache/testing';
 
 const NODES = Array.from({ length: 10 }, (_, i) => `cache-${i}.internal:11211`);
 const SAMPLE = 100_000;
@@ -10,7 +14,13 @@ const sampleKeys = Array.from({ length: SAMPLE }, (_, i) => `user:${i}`);
 const title = (text) => console.log(`\n== ${text}`);
 const pct = (part, whole) => `${((100 * part) / whole).toFixed(2)}%`;
 
-const cache = await createCache({ backend: 'memory', nodes: NODES, ring: { hashTag: '{}' }, defaultTtlSeconds: 300 });
+const cache = await createCache({
+  backend: 'memory',
+  nodes: NODES,
+  ring: { hashTag: '{}' },
+  defaultTtlSeconds: 300,
+  health: { retryTimeoutMs: 500 }, // probe an ejected node after 0.5 s (default 30 s)
+});
 
 title('Key placement (ketama, libmemcached-compatible; hash tag {} keeps cart:{42}:* together)');
 for (const key of ['user:1', 'user:2', 'session:9f2c', 'cart:{42}:items', 'cart:{42}:total']) {
@@ -51,7 +61,7 @@ keys.forEach((key, i) => console.log(`  ${key.padEnd(9)} @ ${cache.nodeFor(key).
 
 title('getOrLoad: read-through from the database');
 const database = new Map([['product:7', { id: 7, name: 'Teapot', price: 18 }]]);
-let databaseCalls = 0;
+let databaseCalls = 0; // counts every load in this demo
 const loadProduct = async () => {
   databaseCalls++;
   await new Promise((resolve) => setTimeout(resolve, 25));
@@ -63,6 +73,37 @@ console.log(`  database calls: ${databaseCalls} (concurrent loads of one key are
 await new Promise((resolve) => setTimeout(resolve, 10)); // the write-back is best effort, off the reader's path
 await cache.getOrLoad('product:7', loadProduct, { ttl: 60 });
 console.log(`  after write-back, another read: database calls still ${databaseCalls}`);
+
+title('A node hangs: deadlines, ejection, fallback to the database, return');
+const products = Array.from({ length: 40 }, (_, i) => `product:${i}`);
+const loadFromDatabase = (key) => async () => {
+  databaseCalls++;
+  return { id: key, name: `item ${key}` };
+};
+for (const key of products) await cache.getOrLoad(key, loadFromDatabase(key));
+const hung = cache.nodeFor('product:7');
+const onHungNode = products.filter((key) => cache.nodeFor(key) === hung);
+console.log(`  ${onHungNode.length} of ${products.length} products live on ${hung}; it stops answering (like SIGSTOP)`);
+cache.events.on('node:ejected', ({ node, consecutiveFailures }) => console.log(`  event node:ejected ${node} after ${consecutiveFailures} missed deadlines`));
+cache.events.on('node:readmitted', ({ node, outMs }) => console.log(`  event node:readmitted ${node} after ${Math.round(outMs)} ms out`));
+pauseMemoryNode(cache, hung);
+
+databaseCalls = 0;
+for (const round of [1, 2]) {
+  const started = performance.now();
+  const answers = await Promise.all(onHungNode.map((key) => cache.getOrLoad(key, loadFromDatabase(key))));
+  const ms = performance.now() - started;
+  console.log(`  round ${round}: ${answers.length} reads answered in ${ms.toFixed(1)} ms, database calls so far ${databaseCalls}, product:7 now on ${cache.nodeFor('product:7')}`);
+}
+console.log(`  no read failed: misses and timeouts became database reads (cache stats: ${JSON.stringify(cache.stats().reads)})`);
+
+const readmitted = once(cache.events, 'node:readmitted');
+resumeMemoryNode(cache, hung);
+// Probe timers do not keep a process alive; this bounded wait does.
+const keepAlive = setTimeout(() => console.log('  (no readmission within 5 s)'), 5000);
+await readmitted;
+clearTimeout(keepAlive);
+console.log(`  product:7 is back on ${cache.nodeFor('product:7')}`);
 
 await cache.close();
 console.log('\ndone');

@@ -21,6 +21,13 @@ import { NodeHealth } from './health/node-health.js';
 import { Ring } from './ring/ring.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
+const nodesByCache = new WeakMap<ShardedCache, readonly NodeHealth[]>();
+
+/** The nodes behind a cache, for `shardcache/testing`; not part of the public surface. */
+export function nodesOf(cache: ShardedCache): readonly NodeHealth[] | undefined {
+  return nodesByCache.get(cache);
+}
+
 export interface CreateCacheContext {
   /** Where `SHARDCACHE_*` variables are read from. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
@@ -43,7 +50,9 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const nodes = resolved.nodes.map((node) => new NodeHealth(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
   await Promise.allSettled(nodes.map((node) => node.backend.connect()));
-  return new ShardedCache({ membership, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved, events });
+  const cache = new ShardedCache({ membership, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved, events });
+  nodesByCache.set(cache, nodes);
+  return cache;
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {

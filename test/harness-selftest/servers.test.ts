@@ -3,8 +3,13 @@
  * readiness, SIGSTOP/SIGCONT/SIGKILL/restart, server-side counters read over
  * raw sockets, and stopAll() leaving no process, temp dir or open handle.
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   exchange,
@@ -76,6 +81,29 @@ function roundTrip(socket: Socket, request: Buffer | string, complete: (reply: B
     socket.on('data', onData);
     socket.write(request);
   });
+}
+
+/** Alive and not a zombie (an orphan's zombie waits for init to reap it). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+async function eventually(check: () => boolean, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return check();
 }
 
 const noopSeen = (reply: Buffer) => parseMemcachedResponses(reply).complete;
@@ -282,6 +310,46 @@ describe('server harness', () => {
       expect(await serverSocketCounters(memcached)).toEqual([expect.objectContaining({ peer: `127.0.0.1:${socket.localPort}` })]);
     } finally {
       socket.destroy();
+    }
+  });
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)('a test process killed by %s leaves no server and no temp dir behind', async (sig) => {
+    // A plain node process running the harness (type-stripped by TypeScript)
+    // plays a vitest fork worker, which vitest ends with SIGTERM, then SIGKILL.
+    const work = mkdtempSync(join(tmpdir(), 'shardcache-harness-selftest-'));
+    try {
+      const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../harness/servers.ts'), 'utf8');
+      const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;
+      writeFileSync(join(work, 'servers.mjs'), js);
+      writeFileSync(
+        join(work, 'worker.mjs'),
+        `import { startMemcached, startRedis } from './servers.mjs';
+        const [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
+        memcached.pause();
+        console.log(JSON.stringify({ pids: [redis.pid, memcached.pid], dirs: [redis.dir, memcached.dir] }));
+        setInterval(() => {}, 1000);`,
+      );
+      const worker = spawn(process.execPath, [join(work, 'worker.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise((resolve) => worker.once('exit', (_code, signal) => resolve(signal)));
+      const started = await new Promise<{ pids: number[]; dirs: string[] }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('worker did not start its servers within 5 s')), 5000);
+        let out = '';
+        worker.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            resolve(JSON.parse(out) as { pids: number[]; dirs: string[] });
+          }
+        });
+      });
+      expect(started.pids.every(alive)).toBe(true);
+
+      worker.kill(sig);
+      expect(await exited).toBe(sig);
+      expect(await eventually(() => !started.pids.some(alive), 3000)).toBe(true);
+      expect(await eventually(() => !started.dirs.some((dir) => existsSync(dir)), 1000)).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
   });
 

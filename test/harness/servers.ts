@@ -13,8 +13,15 @@
  *
  * Everything is bounded in time, and nothing here keeps the event loop alive:
  * children and their pipes are unref'd, every timer is cleared, every socket
- * destroyed. A process 'exit' handler SIGKILLs any child still running, so a
- * crashed test file leaves no orphan server behind.
+ * destroyed.
+ *
+ * No orphans: a process 'exit' handler SIGKILLs any child still running. That
+ * alone is not enough under vitest, which ends its fork workers with SIGTERM
+ * (then SIGKILL after 500 ms), and a signal death runs no 'exit' handler. So
+ * the first start also spawns a small watchdog (`node -e`) holding a pipe
+ * from this process: when the pipe closes, however this process died, it
+ * SIGKILLs the servers still registered (checking /proc that the PID is still
+ * a redis-server or memcached) and removes their temp dirs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +87,7 @@ interface Registry {
   readonly servers: Set<Instance>;
   readonly children: Set<ChildProcess>;
   readonly dirs: Set<string>;
+  watchdog?: ChildProcess | null;
 }
 
 const REGISTRY_KEY = Symbol.for('shardcache.test.harness.servers');
@@ -95,6 +103,62 @@ function createRegistry(): Registry {
     for (const dir of created.dirs) rmSync(dir, { recursive: true, force: true });
   });
   return created;
+}
+
+/**
+ * Reads `+ <pid> <dir>` / `- <pid>` lines (tab-separated) on stdin; at EOF (its parent died or
+ * exited) kills what is left and removes the dirs. CommonJS, no dependencies.
+ */
+const WATCHDOG_SCRIPT = `
+const fs = require('node:fs');
+const live = new Map();
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let newline;
+  while ((newline = pending.indexOf('\\n')) !== -1) {
+    const [op, pid, dir] = pending.slice(0, newline).split('\\t');
+    pending = pending.slice(newline + 1);
+    if (op === '+') live.set(Number(pid), dir);
+    else if (op === '-') live.delete(Number(pid));
+  }
+});
+let reaped = false;
+function reap() {
+  if (reaped) return;
+  reaped = true;
+  const proc = fs.existsSync('/proc/self');
+  for (const [pid, dir] of live) {
+    try {
+      const command = proc ? fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8') : 'unknown';
+      if (!proc || /redis-server|memcached/.test(command)) process.kill(pid, 'SIGKILL');
+    } catch {}
+    try { if (dir) fs.rmSync(dir, { recursive: true, force: true }); } catch {}
+  }
+  process.exit(0);
+}
+process.stdin.on('end', reap);
+process.stdin.on('close', reap);
+process.stdin.on('error', reap);
+`;
+
+/** Tells the watchdog (started on first use; best effort) about a server process. */
+function watch(line: string): void {
+  if (registry.watchdog === undefined) {
+    try {
+      const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], env: { PATH: process.env['PATH'] ?? '' } });
+      watchdog.on('error', () => (registry.watchdog = null));
+      watchdog.once('exit', () => (registry.watchdog = null));
+      watchdog.stdin.on('error', () => {});
+      watchdog.unref();
+      (watchdog.stdin as unknown as Socket).unref?.();
+      registry.watchdog = watchdog;
+    } catch {
+      registry.watchdog = null;
+    }
+  }
+  registry.watchdog?.stdin?.write(`${line}\n`);
 }
 
 export function startRedis(opts: StartOptions = {}): Promise<ServerProcess> {
@@ -260,8 +324,13 @@ async function spawnReady(kind: ServerKind, port: number, dir: string, opts: Sta
     spawnError ??= error; // kept, never thrown asynchronously
   });
   if (proc.pid !== undefined) {
+    const pid = proc.pid;
     registry.children.add(proc);
-    proc.once('exit', () => registry.children.delete(proc));
+    watch(`+\t${pid}\t${dir}`);
+    proc.once('exit', () => {
+      registry.children.delete(proc);
+      watch(`-\t${pid}`);
+    });
     proc.unref();
   }
   const child: Child = { process: proc, pid: proc.pid ?? -1, output: () => output.trim() };
