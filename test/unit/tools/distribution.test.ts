@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { distributionChart } from '../../../src/tools/chart.js';
+import { analyze } from '../../../src/tools/distribution.js';
+import { jumpHash } from '../../../src/tools/jump.js';
+import { schemes } from '../../../src/tools/placements.js';
+
+describe('jump hash', () => {
+  it('stays in range and moves keys only onto a new last bucket', () => {
+    for (let key = 0n; key < 2000n; key++) {
+      const key64 = key * 0x9e3779b97f4a7c15n;
+      for (const buckets of [1, 2, 7, 100]) {
+        const bucket = jumpHash(key64, buckets);
+        expect(bucket).toBeGreaterThanOrEqual(0);
+        expect(bucket).toBeLessThan(buckets);
+        const grown = jumpHash(key64, buckets + 1);
+        if (grown !== bucket) expect(grown).toBe(buckets);
+      }
+    }
+  });
+});
+
+describe('distribution analysis', () => {
+  it('reports balance, moved shares near the ideal and no moves between other nodes', async () => {
+    const rows = analyze(await schemes(160), { sizes: [3, 20], keys: 20_000, weights: 'equal' });
+    expect(new Set(rows.map((r) => r.scheme))).toEqual(new Set(['ketama', 'fast', 'hashring', 'jump']));
+    for (const row of rows) {
+      expect(row.movedBetweenOthers).toBe(0);
+      expect(Math.abs(row.movedOnRemove! - row.idealOnRemove!)).toBeLessThan(0.1);
+      expect(Math.abs(row.movedOnAdd - row.idealOnAdd)).toBeLessThan(0.1);
+      expect(row.cv).toBeGreaterThan(0);
+      expect(row.maxOverMean).toBeGreaterThanOrEqual(1);
+      expect(row.minOverMean).toBeLessThanOrEqual(1);
+      expect(row.nsPerLookup).toBeGreaterThan(0);
+    }
+  });
+
+  it('skips jump hash for weighted pools and measures load against each weight', async () => {
+    const rows = analyze(await schemes(160), { sizes: [6], keys: 30_000, weights: [1, 3] });
+    expect(rows.map((r) => r.scheme)).not.toContain('jump');
+    const ketama = rows.find((r) => r.scheme === 'ketama')!;
+    expect(ketama.maxOverMean).toBeLessThan(1.3);
+    expect(ketama.idealOnRemove).toBeCloseTo(3 / 12);
+  });
+
+  it('draws one line per scheme on each of the two panels', async () => {
+    const rows = analyze(await schemes(160), { sizes: [2, 5], keys: 2_000, weights: 'equal' });
+    const svg = distributionChart(rows, 'test <chart>');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('test &lt;chart&gt;');
+    expect(svg.match(/<path /g)).toHaveLength(8);
+  });
+});
