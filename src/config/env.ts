@@ -15,7 +15,7 @@ const number = (group: string | undefined, key: string): Setter => (options, raw
 const text = (group: string | undefined, key: string): Setter => (options, raw) => assign(options, group, key, raw);
 
 /** Every variable read; README's config reference lists the same table. */
-export const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
+const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_BACKEND: text(undefined, 'backend'),
   SHARDCACHE_NODES: (options, raw) => {
     options.nodes = raw.split(/[\s,]+/).filter((part) => part.length > 0);

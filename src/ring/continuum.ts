@@ -42,10 +42,6 @@ export class Continuum {
     }
   }
 
-  get size(): number {
-    return this.#values.length;
-  }
-
   /** Server index owning `hash`; -1 when the continuum is empty. */
   lookup(hash: number): number {
     const values = this.#values;

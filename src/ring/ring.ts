@@ -72,15 +72,6 @@ export class Ring<M extends RingMember> {
     return this.#placed.map((p) => p.member);
   }
 
-  /** Points on the continuum, over all members. */
-  get pointCount(): number {
-    return this.#continuum.size;
-  }
-
-  pointsOf(address: string): number {
-    return this.#placed.find((p) => p.member.address === address)?.points.length ?? 0;
-  }
-
   /** The member owning `key`; undefined only for an empty ring. */
   lookup(key: string): M | undefined {
     const server = this.#continuum.lookup(this.hashKey(key));
