@@ -1,10 +1,15 @@
-/** xxhash-wasm needs an async instantiation; done once per process. */
-import xxhash from 'xxhash-wasm';
+/** xxhash-wasm needs an async instantiation; done once per process and shared. */
+import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { Hash32 } from './ring.js';
 
-let instance: Promise<Hash32> | undefined;
+let api: Promise<XXHashAPI> | undefined;
 
-export function loadXxhash32(): Promise<Hash32> {
-  instance ??= xxhash().then((api) => (text: string) => api.h32(text, 0));
-  return instance;
+export function loadXxhash(): Promise<XXHashAPI> {
+  api ??= xxhash();
+  return api;
+}
+
+export async function loadXxhash32(): Promise<Hash32> {
+  const { h32 } = await loadXxhash();
+  return (text: string) => h32(text, 0);
 }

@@ -5,9 +5,8 @@
  * the `memcached` npm client uses; an optional dependency), and jump hash.
  */
 import { Ring, type RingMember } from '../ring/ring.js';
-import { loadXxhash32 } from '../ring/xxhash.js';
+import { loadXxhash, loadXxhash32 } from '../ring/xxhash.js';
 import { jumpHash } from './jump.js';
-import xxhash from 'xxhash-wasm';
 
 export interface PoolNode {
   readonly address: string;
@@ -46,7 +45,7 @@ function fromRing(ring: Ring<RingMember>): Placement {
 
 export async function schemes(pointsPerServer: number): Promise<PlacementScheme[]> {
   const xxhash32 = await loadXxhash32();
-  const { h64 } = await xxhash();
+  const { h64 } = await loadXxhash();
   const middle = (pool: readonly PoolNode[]) => pool[Math.floor(pool.length / 2)]!.address;
   const list: PlacementScheme[] = [
     {
