@@ -18,6 +18,9 @@ export function checkKey(key: unknown, rules: KeyRules): asserts key is string {
       throw new InvalidKeyError(`key is ${bytes} bytes, over this backend's limit of ${rules.maxKeyBytes}: ${preview(key)}`);
     }
   }
+  // A lone surrogate has no UTF-8 form: the wire would carry U+FFFD, so two
+  // different strings would name one entry.
+  if (!key.isWellFormed()) throw new InvalidKeyError(`key is not well-formed Unicode (it has a lone surrogate): ${JSON.stringify(preview(key))}`);
   if (rules.forbidSpaceAndControl && SPACE_OR_CONTROL.test(key)) {
     throw new InvalidKeyError(`key contains whitespace or a control character, which memcached forbids: ${JSON.stringify(preview(key))}`);
   }

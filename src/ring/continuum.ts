@@ -7,6 +7,10 @@
  *
  * Immutable: removing servers builds a new continuum from the survivors'
  * unchanged points, so no key moves between survivors.
+ *
+ * Lookup speed: a plain binary search over 160,000 points (1000 servers)
+ * touches ~17 cache lines. A bucket index over the hash's top bits (about one
+ * bucket per point) narrows the search to the few points of one bucket.
  */
 export interface ServerPoints {
   /** Index of the server in the ring's node list. */
@@ -14,9 +18,15 @@ export interface ServerPoints {
   readonly points: Uint32Array;
 }
 
+const MIN_INDEX_BITS = 4;
+const MAX_INDEX_BITS = 16;
+
 export class Continuum {
   readonly #values: Uint32Array;
   readonly #owners: Uint32Array;
+  /** `#bucketStart[b]`: first position whose value is >= b << #shift; one extra entry holds the length. */
+  readonly #bucketStart: Uint32Array;
+  readonly #shift: number;
 
   constructor(servers: readonly ServerPoints[]) {
     let total = 0;
@@ -40,14 +50,25 @@ export class Continuum {
       this.#values[i] = values[from]!;
       this.#owners[i] = owners[from]!;
     }
+    const bits = Math.min(MAX_INDEX_BITS, Math.max(MIN_INDEX_BITS, Math.ceil(Math.log2(total + 1))));
+    this.#shift = 32 - bits;
+    this.#bucketStart = new Uint32Array((1 << bits) + 1);
+    let position = 0;
+    for (let bucket = 0; bucket <= 1 << bits; bucket++) {
+      const floor = bucket * 2 ** this.#shift;
+      while (position < total && this.#values[position]! < floor) position++;
+      this.#bucketStart[bucket] = position;
+    }
   }
 
   /** Server index owning `hash`; -1 when the continuum is empty. */
   lookup(hash: number): number {
     const values = this.#values;
-    let low = 0;
-    let high = values.length;
-    if (high === 0) return -1;
+    if (values.length === 0) return -1;
+    const bucket = hash >>> this.#shift;
+    // The answer is in this bucket or is the next bucket's first point.
+    let low = this.#bucketStart[bucket]!;
+    let high = this.#bucketStart[bucket + 1]!;
     while (low < high) {
       const middle = (low + high) >>> 1;
       if (values[middle]! < hash) low = middle + 1;

@@ -145,6 +145,9 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s backend', (backend)
     await expect(cache.set(key('t'), 1, { ttl: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(cache.set(key('t'), 1, { ttl: 1.5 })).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(() => cache.nodeFor('')).toThrow(InvalidKeyError);
+    // A lone surrogate would reach the wire as U+FFFD, aliasing another key.
+    await expect(cache.set(key('\ud800'), 1)).rejects.toBeInstanceOf(InvalidKeyError);
+    expect(await cache.get(key('\ufffd'))).toBeUndefined();
   });
 
   it('applies memcached key rules only where memcached forbids them', async () => {

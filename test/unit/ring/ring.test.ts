@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Continuum, type ServerPoints } from '../../../src/ring/continuum.js';
 import { ketamaPointCount } from '../../../src/ring/ketama.js';
 import { hashTagExtractor } from '../../../src/ring/hash-tag.js';
 import { continuumName } from '../../../src/ring/server-name.js';
@@ -14,6 +15,38 @@ function members(count: number, weightOf: (i: number) => number = () => 1): Ring
 function keys(count: number, prefix = 'key'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}:${i}:${(i * 2654435761) >>> 0}`);
 }
+
+describe('continuum lookup', () => {
+  // The first point >= hash, wrapping to the first point; ties go to the server given first.
+  function linearOwner(servers: ServerPoints[], hash: number): number {
+    let best: { value: number; server: number } | undefined;
+    let lowest: { value: number; server: number } | undefined;
+    for (const { server, points } of servers) {
+      for (const value of points) {
+        if (value >= hash && (best === undefined || value < best.value)) best = { value, server };
+        if (lowest === undefined || value < lowest.value) lowest = { value, server };
+      }
+    }
+    return (best ?? lowest)!.server;
+  }
+
+  it('agrees with a linear scan at point values, between them and at both ends of the hash space', () => {
+    let seed = 12345;
+    const random32 = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (const [serverCount, pointCount] of [[1, 1], [3, 4], [10, 160], [200, 160]] as const) {
+      const servers: ServerPoints[] = Array.from({ length: serverCount }, (_, server) => ({ server, points: Uint32Array.from({ length: pointCount }, random32) }));
+      servers.at(-1)!.points[0] = servers[0]!.points[0]!; // a tie
+      const continuum = new Continuum(servers);
+      const probes = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, ...servers.flatMap((s) => [...s.points.slice(0, 3)].flatMap((p) => [p, p - 1, p + 1]))];
+      for (let i = 0; i < 200; i++) probes.push(random32());
+      for (const probe of probes) {
+        const hash = probe >>> 0;
+        expect(continuum.lookup(hash), `hash ${hash}`).toBe(linearOwner(servers, hash));
+      }
+    }
+    expect(new Continuum([]).lookup(5)).toBe(-1);
+  });
+});
 
 describe('ketama point counts', () => {
   it('gives 160 points per server for equal weights, except where float32 rounding bites', () => {
