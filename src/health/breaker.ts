@@ -35,13 +35,31 @@ export class NodeBreaker {
   }
 
   /** Runs `task` unless the breaker is open, in which case it rejects at once with `BreakerOpenError`. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.#breaker.fire(task)) as T;
-    } catch (error) {
+  run<T>(task: () => Promise<T>): Promise<T> {
+    // An open breaker refuses here, without opossum's per-call bookkeeping; a
+    // half-open one goes through opossum, which lets exactly one trial call pass.
+    if (this.#breaker.opened) return Promise.reject(new BreakerOpenError(this.#node));
+    return (this.#breaker.fire(task) as Promise<T>).catch((error: unknown) => {
       if ((error as { code?: unknown } | null)?.code === 'EOPENBREAKER') throw new BreakerOpenError(this.#node);
       throw error;
-    }
+    });
+  }
+
+  get closed(): boolean {
+    return this.#breaker.closed;
+  }
+
+  /**
+   * Starts counting a call that was already sent, as `run` would have. Meant
+   * for a closed breaker, which would have let the call through anyway.
+   * opossum hears of a success on the next tick, after the caller has: its
+   * bookkeeping (events, stats window) stays off the request's critical path.
+   * It hears of a failure at once.
+   */
+  track(): CallOutcome {
+    const outcome = new CallOutcome();
+    this.#breaker.fire(() => outcome.promise).catch(() => {});
+    return outcome;
   }
 
   get state(): BreakerState {
@@ -56,5 +74,28 @@ export class NodeBreaker {
 
   shutdown(): void {
     this.#breaker.shutdown();
+  }
+}
+
+/** How a tracked call ended: a success reaches opossum on the next tick, a failure at once. */
+export class CallOutcome {
+  readonly promise: Promise<void>;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  succeeded(): void {
+    process.nextTick(this.#resolve);
+  }
+
+  /** At once: a failure may open the breaker, and nothing waits on this path. */
+  failed(error: unknown): void {
+    this.#reject(error);
   }
 }

@@ -23,7 +23,7 @@ import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
 import { countsAgainstNode } from './classify.js';
 import type { Clock } from './clock.js';
-import { withDeadline } from './deadline.js';
+import { startDeadline, withDeadline } from './deadline.js';
 
 /** What a node needs from the pool it belongs to. */
 export interface Membership {
@@ -96,20 +96,62 @@ export class NodeHealth implements RingMember {
    * @throws {BreakerOpenError} at once when the breaker is open.
    * @throws {DeadlineError | NodeError} when the node fails.
    */
-  async call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
+  call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
     const connection = this.#connection;
-    const observed = operationChannel.hasSubscribers;
-    const started = observed ? this.#options.clock.now() : 0;
-    try {
-      const result = await this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation));
-      this.#consecutiveFailures = 0;
-      if (observed) this.#publish(operation, 'ok', started);
-      return result;
-    } catch (error) {
-      if (countsAgainstNode(error)) this.#failed(connection, error instanceof DeadlineError);
-      if (observed) this.#publish(operation, outcomeOf(error), started);
-      throw error;
+    const started = operationChannel.hasSubscribers ? this.#options.clock.now() : -1;
+    if (!this.#breaker.closed) {
+      // Open: refused at once. Half-open: opossum admits the one trial call.
+      return this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation)).then(
+        (result) => {
+          this.#succeeded(operation, started);
+          return result;
+        },
+        (error: unknown) => {
+          this.#callFailed(error, operation, started, connection);
+          throw error;
+        },
+      );
     }
+    // Closed: opossum runs every call, so the request is sent first and the
+    // breaker counts its outcome off the critical path (NodeBreaker.track).
+    // One promise and one reaction carry the reply to the caller.
+    return new Promise<T>((resolve, reject) => {
+      let reply: Promise<T>;
+      try {
+        reply = work(this.backend);
+      } catch (error) {
+        reply = Promise.reject(error);
+      }
+      const outcome = this.#breaker.track();
+      const fail = (error: unknown) => {
+        outcome.failed(error);
+        this.#callFailed(error, operation, started, connection);
+        reject(error);
+      };
+      const deadline = startDeadline(deadlineMs, () => fail(new DeadlineError(this.address, operation, deadlineMs)));
+      reply.then(
+        (result) => {
+          if (!deadline.settle()) return;
+          this.#succeeded(operation, started);
+          resolve(result);
+          outcome.succeeded();
+        },
+        (error: unknown) => {
+          if (deadline.settle()) fail(error);
+        },
+      );
+    });
+  }
+
+  #succeeded(operation: string, started: number): void {
+    this.#consecutiveFailures = 0;
+    if (started >= 0) this.#publish(operation, 'ok', started);
+  }
+
+  /** Runs before the caller hears of the failure, so that a retry already sees the node ejected. */
+  #callFailed(error: unknown, operation: string, started: number, connection: number): void {
+    if (countsAgainstNode(error)) this.#failed(connection, error instanceof DeadlineError);
+    if (started >= 0) this.#publish(operation, outcomeOf(error), started);
   }
 
   #publish(operation: string, outcome: OperationOutcome, started: number): void {
