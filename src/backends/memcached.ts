@@ -67,14 +67,13 @@ export class MemcachedBackend implements Backend {
     return this.ping();
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
+  get(key: string): Promise<Buffer | undefined> {
     let value: Buffer | undefined;
-    await this.#exchange(Utils.makeRequestBuffer(OPCODE.get, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+    return this.#exchange(Utils.makeRequestBuffer(OPCODE.get, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
       if (status === STATUS.ok) value = Buffer.from(response.val);
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
-    });
-    return value;
+    }, () => value);
   }
 
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
@@ -173,13 +172,14 @@ export class MemcachedBackend implements Backend {
 
   /**
    * Writes `frames` and feeds each reply frame to `onFrame` until the request
-   * ends: its single reply, or for a quiet batch the closing NOOP. An exception
-   * thrown by `onFrame` rejects the request.
+   * ends: its single reply, or for a quiet batch the closing NOOP. Then it
+   * resolves with `result()`. An exception thrown by `onFrame` rejects the
+   * request.
    */
-  #exchange(frames: Buffer, quiet: boolean, onFrame: FrameHandler): Promise<void> {
+  #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new NodeError(this.address, 'unavailable', 'the memcached connection is closed'));
     const opaque = frames.readUInt32BE(12);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let failure: unknown;
       const handler = Object.assign(
         (response: Response) => {
@@ -190,7 +190,7 @@ export class MemcachedBackend implements Backend {
           }
           const ended = !quiet || response.header.totalBodyLength === 0;
           if (ended) {
-            if (failure === undefined) resolve();
+            if (failure === undefined) resolve(result?.() as T);
             else reject(failure);
           }
         },

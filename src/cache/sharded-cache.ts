@@ -89,21 +89,28 @@ export class ShardedCache {
    * an undecodable value.
    * @throws {InvalidKeyError} for an empty, over-long or malformed key.
    */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    this.#assertOpen();
-    checkKey(key, this.#keyRules);
-    for (let attempt = 0; ; attempt++) {
-      const node = this.#membership.ring.lookup(key)!;
-      try {
-        const bytes = await node.call('get', this.#timeouts.getMs, (backend) => backend.get(key));
-        return this.#answer(bytes) as T | undefined;
-      } catch (error) {
-        if (attempt >= this.#timeouts.getRetries || !countsAgainstNode(error)) {
-          this.#reads.failures++;
-          return undefined;
-        }
-      }
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    // Checks that throw become rejections; the read itself is a promise chain
+    // (no async layers) because this is the hottest path.
+    try {
+      this.#assertOpen();
+      checkKey(key, this.#keyRules);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return this.#read(key, 0) as Promise<T | undefined>;
+  }
+
+  #read(key: string, attempt: number): Promise<unknown> {
+    const node = this.#membership.ring.lookup(key)!;
+    return node.call('get', this.#timeouts.getMs, (backend) => backend.get(key)).then(
+      (bytes) => this.#answer(bytes),
+      (error: unknown) => {
+        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error)) return this.#read(key, attempt + 1);
+        this.#reads.failures++;
+        return undefined;
+      },
+    );
   }
 
   /**
