@@ -22,7 +22,10 @@
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
 import { NodeError } from '../errors.js';
+import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
+import { WriteCoalescer } from './coalesce-writes.js';
+import { keyFrames } from './memcached-frames.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
 
@@ -51,6 +54,10 @@ export class MemcachedBackend implements Backend {
   #server: MemjsServer;
   #opaque = 0;
   #closed = false;
+  readonly #writes = new WriteCoalescer();
+  /** Gets made after the first one in this tick, by key; sent on the next tick. */
+  #pendingGets: Map<string, { resolve: (value: Buffer | undefined) => void; reject: (error: unknown) => void }[]> | undefined;
+  readonly #tunedSockets = new WeakSet<Socket>();
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
@@ -67,26 +74,46 @@ export class MemcachedBackend implements Backend {
     return this.ping();
   }
 
+  /**
+   * The first get of a tick is sent at once as a GET. Gets that follow in the
+   * same tick are sent together on the next tick as one GETKQ...NOOP batch:
+   * a burst of concurrent gets costs one frame each on the wire but one
+   * request on the socket, and the server answers only the hits.
+   */
   get(key: string): Promise<Buffer | undefined> {
+    if (this.#pendingGets !== undefined) {
+      return new Promise((resolve, reject) => {
+        const waiters = this.#pendingGets!.get(key);
+        if (waiters === undefined) this.#pendingGets!.set(key, [{ resolve, reject }]);
+        else waiters.push({ resolve, reject });
+      });
+    }
+    this.#pendingGets = new Map();
+    process.nextTick(this.#sendPendingGets);
     let value: Buffer | undefined;
-    return this.#exchange(Utils.makeRequestBuffer(OPCODE.get, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+    return this.#exchange(keyFrames(OPCODE.get, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
       if (status === STATUS.ok) value = Buffer.from(response.val);
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
     }, () => value);
   }
 
+  readonly #sendPendingGets = (): void => {
+    const pending = this.#pendingGets!;
+    this.#pendingGets = undefined;
+    if (pending.size === 0) return;
+    const keys = [...pending.keys()];
+    this.getMany(keys).then(
+      (values) => keys.forEach((key, i) => pending.get(key)!.forEach((waiter) => waiter.resolve(values[i]))),
+      (error: unknown) => pending.forEach((waiters) => waiters.forEach((waiter) => waiter.reject(error))),
+    );
+  };
+
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    const opaque = this.#nextOpaque();
     const positions = new Map<string, number>();
-    const frames: Buffer[] = [];
-    keys.forEach((key, index) => {
-      positions.set(key, index);
-      frames.push(Utils.makeRequestBuffer(OPCODE.getkq, key, EMPTY, EMPTY, opaque));
-    });
-    frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
+    keys.forEach((key, index) => positions.set(key, index));
     const values: (Buffer | undefined)[] = new Array(keys.length).fill(undefined);
-    await this.#exchange(Buffer.concat(frames), true, (response) => {
+    await this.#exchange(keyFrames(OPCODE.getkq, keys, this.#nextOpaque(), OPCODE.noop), true, (response) => {
       if (response.header.opcode === OPCODE.noop) return;
       const status = response.header.status;
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
@@ -121,7 +148,7 @@ export class MemcachedBackend implements Backend {
 
   async del(key: string): Promise<boolean> {
     let existed = false;
-    await this.#exchange(Utils.makeRequestBuffer(OPCODE.delete, key, EMPTY, EMPTY, this.#nextOpaque()), false, (response) => {
+    await this.#exchange(keyFrames(OPCODE.delete, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
       if (status === STATUS.ok) existed = true;
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'delete');
@@ -131,11 +158,8 @@ export class MemcachedBackend implements Backend {
 
   async delMany(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    const opaque = this.#nextOpaque();
-    const frames = keys.map((key) => Utils.makeRequestBuffer(OPCODE.deleteq, key, EMPTY, EMPTY, opaque));
-    frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
     let failure: NodeError | undefined;
-    await this.#exchange(Buffer.concat(frames), true, (response) => {
+    await this.#exchange(keyFrames(OPCODE.deleteq, keys, this.#nextOpaque(), OPCODE.noop), true, (response) => {
       const status = response.header.status;
       if (response.header.opcode !== OPCODE.noop && status !== STATUS.ok && status !== STATUS.notFound) {
         failure ??= this.#statusError(status, 'delMany');
@@ -200,8 +224,24 @@ export class MemcachedBackend implements Backend {
       this.#server.onError(opaque, (error: unknown) => {
         reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
       });
+      this.#coalesceWrites();
       this.#server.write(frames);
     });
+  }
+
+  /**
+   * memjs leaves Nagle's algorithm on and writes each request on its own, so
+   * its socket (an internal, `_socket`, present once connected) gets
+   * `noDelay` and bursts of requests leave in one write.
+   */
+  #coalesceWrites(): void {
+    const socket = (this.#server as unknown as { _socket?: Socket; connected?: boolean })._socket;
+    if (socket === undefined || !(this.#server as unknown as { connected?: boolean }).connected) return;
+    if (!this.#tunedSockets.has(socket)) {
+      this.#tunedSockets.add(socket);
+      socket.setNoDelay(true);
+    }
+    this.#writes.beforeWrite(socket);
   }
 
   #nextOpaque(): number {

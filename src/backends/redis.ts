@@ -21,6 +21,7 @@
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
+import { WriteCoalescer } from './coalesce-writes.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -35,6 +36,7 @@ export interface RedisBackendOptions {
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
+  readonly #writes = new WriteCoalescer();
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
@@ -94,6 +96,7 @@ export class RedisBackend implements Backend {
   get(key: string): Promise<Buffer | undefined> {
     // A promise chain rather than #run: this is the hot path.
     this.#wakeIfEnded();
+    this.#coalesceWrites();
     return this.#client.getBuffer(key).then(nullToUndefined, this.#fail);
   }
 
@@ -159,6 +162,11 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.#nodeError(error);
     }
+  }
+
+  /** While connected, requests made in one tick leave in one write. */
+  #coalesceWrites(): void {
+    if (this.#client.status === 'ready') this.#writes.beforeWrite(this.#client.stream);
   }
 
   #wakeIfEnded(): void {

@@ -105,6 +105,14 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s backend', (backend)
     expect(await cache.mget([])).toEqual([]);
   });
 
+  it('concurrent gets started in one tick each get their own answer, repeated keys included', async () => {
+    const present = Array.from({ length: 60 }, (_, i) => key(`burst:${i}`));
+    await cache.mset(present.map((k, i) => [k, { i }]));
+    const asked = present.flatMap((k, i) => (i % 3 === 0 ? [k, key(`burst:absent:${i}`), k] : [k]));
+    const answers = await Promise.all(asked.map((k) => cache.get(k)));
+    expect(answers).toEqual(asked.map((k) => (present.includes(k) ? { i: present.indexOf(k) } : undefined)));
+  });
+
   it('mset with a TTL and the last value winning for a repeated key', async () => {
     await cache.mset([[key('ms1'), 'a'], [key('ms2'), 'b'], [key('ms1'), 'c']], { ttl: 60 });
     expect(await cache.mget([key('ms1'), key('ms2')])).toEqual(['c', 'b']);
