@@ -100,9 +100,9 @@ export class RedisBackend implements Backend {
     return this.#client.getBuffer(key).then(nullToUndefined, this.#fail);
   }
 
-  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    const values = await this.#run(() => this.#client.mgetBuffer(...keys));
-    return values.map((value) => value ?? undefined);
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    this.#wakeIfEnded();
+    return this.#client.mgetBuffer(...keys).then((values) => values.map(nullToUndefined), this.#fail);
   }
 
   async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {

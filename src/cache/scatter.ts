@@ -1,27 +1,48 @@
 /**
  * Scatter a key list into one batch per owning node. Pure: the owner
- * function is injected. A key listed twice goes into its batch once; callers
- * reassemble answers by key, so every position that asked gets the answer.
+ * function is injected. Each batch remembers where its keys sit in the
+ * caller's list, so answers go straight to their places. A key listed twice
+ * is fetched once; its later places are reported as repeats to copy.
  */
 export interface Batch<N> {
   readonly node: N;
   /** Distinct keys for this node, in first-seen order. */
   readonly keys: string[];
+  /** `positions[i]`: the place of `keys[i]` in the caller's list. */
+  readonly positions: number[];
 }
 
-export function scatter<N>(keys: readonly string[], ownerOf: (key: string) => N): Batch<N>[] {
+export interface Scattered<N> {
+  readonly batches: Batch<N>[];
+  /** Places holding a key already listed earlier, with that earlier place. */
+  readonly repeats: { readonly at: number; readonly sameAs: number }[];
+}
+
+/**
+ * @param positions the places of `keys` in the caller's list, when `keys` is
+ *   a subset of it (a retry); by default `keys` is the whole list.
+ */
+export function scatter<N>(keys: readonly string[], ownerOf: (key: string) => N, positions?: readonly number[]): Scattered<N> {
   const batches = new Map<N, Batch<N>>();
-  const seen = new Set<string>();
-  for (const key of keys) {
-    if (seen.has(key)) continue;
-    seen.add(key);
+  const firstSeenAt = new Map<string, number>();
+  const repeats: { at: number; sameAs: number }[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const at = positions === undefined ? i : positions[i]!;
+    const sameAs = firstSeenAt.get(key);
+    if (sameAs !== undefined) {
+      repeats.push({ at, sameAs });
+      continue;
+    }
+    firstSeenAt.set(key, at);
     const node = ownerOf(key);
     let batch = batches.get(node);
-    if (!batch) {
-      batch = { node, keys: [] };
+    if (batch === undefined) {
+      batch = { node, keys: [], positions: [] };
       batches.set(node, batch);
     }
     batch.keys.push(key);
+    batch.positions.push(at);
   }
-  return [...batches.values()];
+  return { batches: [...batches.values()], repeats };
 }

@@ -27,6 +27,9 @@ import { SingleFlight } from '../loader/single-flight.js';
 import { checkKey } from './keys.js';
 import { scatter, type Batch } from './scatter.js';
 
+/** A key whose node did not answer, as opposed to a miss (`undefined`). */
+const FAILED: unique symbol = Symbol('failed');
+
 export interface SetOptions {
   /** Seconds until the entry expires; 0 means never. @default the cache's `defaultTtlSeconds` */
   ttl?: number;
@@ -119,49 +122,68 @@ export class ShardedCache {
    * repeated in `keys` is fetched once.
    * @throws {InvalidKeyError} if any key is invalid; nothing is sent.
    */
-  async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    return (await this.mgetDetailed<T>(keys)).map((result) => result.value);
+  mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.#readMany<T | undefined>(keys, (_key, value) => (value === FAILED ? undefined : (value as T | undefined)));
   }
 
   /**
    * Like `mget`, but says for each key whether it was a hit, a miss or a
    * failure, and which node answered.
    */
-  async mgetDetailed<T = unknown>(keys: readonly string[]): Promise<KeyResult<T>[]> {
+  mgetDetailed<T = unknown>(keys: readonly string[]): Promise<KeyResult<T>[]> {
+    return this.#readMany<KeyResult<T>>(keys, (key, value, node) =>
+      value === FAILED ? { key, status: 'failed', value: undefined, node } : { key, status: value === undefined ? 'miss' : 'hit', value: value as T | undefined, node },
+    );
+  }
+
+  /**
+   * Reads `keys` (each distinct key once) into an array aligned with them,
+   * turning each key's decoded value (`undefined` for a miss, `FAILED` when
+   * its node did not answer) into a result. A node's failed batch is retried
+   * on whichever node owns its keys by then.
+   */
+  async #readMany<R>(keys: readonly string[], toResult: (key: string, value: unknown, node: string) => R): Promise<R[]> {
     this.#assertOpen();
     if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
     for (const key of keys) checkKey(key, this.#keyRules);
-    const answers = new Map<string, KeyResult<T>>();
-    let pending: readonly string[] = keys;
-    for (let attempt = 0; pending.length > 0; attempt++) {
+    const results = new Array<R>(keys.length);
+    const ownerOf = (key: string) => this.#membership.ring.lookup(key)!;
+    const { batches: firstBatches, repeats } = scatter(keys, ownerOf);
+    let batches = firstBatches;
+    for (let attempt = 0; batches.length > 0; attempt++) {
       const lastAttempt = attempt >= this.#timeouts.getRetries;
-      const retry: string[] = [];
-      const batches = scatter(pending, (key) => this.#membership.ring.lookup(key)!);
-      await Promise.all(batches.map((batch) => this.#readBatch<T>(batch, lastAttempt, retry, answers)));
-      pending = retry;
+      const retry = { keys: [] as string[], positions: [] as number[] };
+      await Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, toResult)));
+      batches = scatter(retry.keys, ownerOf, retry.positions).batches;
     }
-    return keys.map((key) => answers.get(key)!);
+    for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
+    return results;
   }
 
-  /** Reads one node's batch into `answers`; on a failure worth retrying, queues its keys in `retry` instead. */
-  async #readBatch<T>(batch: Batch<NodeHealth>, lastAttempt: boolean, retry: string[], answers: Map<string, KeyResult<T>>): Promise<void> {
+  /** Reads one node's batch into `results`; on a failure worth retrying, queues its keys in `retry` instead. */
+  #readBatch<R>(
+    batch: Batch<NodeHealth>,
+    lastAttempt: boolean,
+    retry: { keys: string[]; positions: number[] },
+    results: R[],
+    toResult: (key: string, value: unknown, node: string) => R,
+  ): Promise<void> {
+    const { keys, positions } = batch;
     const node = batch.node.address;
-    let values: (Buffer | undefined)[];
-    try {
-      values = await batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(batch.keys));
-    } catch (error) {
-      if (!lastAttempt && countsAgainstNode(error)) {
-        retry.push(...batch.keys);
-        return;
-      }
-      this.#reads.failures += batch.keys.length;
-      for (const key of batch.keys) answers.set(key, { key, status: 'failed', value: undefined, node });
-      return;
-    }
-    batch.keys.forEach((key, i) => {
-      const value = this.#answer(values[i]) as T | undefined;
-      answers.set(key, { key, status: value === undefined ? 'miss' : 'hit', value, node });
-    });
+    return batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
+      (values) => {
+        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, this.#answer(values[i]), node);
+      },
+      (error: unknown) => {
+        if (!lastAttempt && countsAgainstNode(error)) {
+          retry.keys.push(...keys);
+          retry.positions.push(...positions);
+          return;
+        }
+        this.#reads.failures += keys.length;
+        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, FAILED, node);
+      },
+    );
   }
 
   /**

@@ -31,7 +31,8 @@ class Pending implements Deadline {
   constructor(
     readonly queue: DeadlineQueue,
     readonly expiresAt: number,
-    readonly expire: () => void,
+    /** Dropped once settled: the entry waits in its queue until the timer runs, and must not hold the reply alive. */
+    public expire: (() => void) | undefined,
   ) {}
 
   settle(): boolean {
@@ -62,6 +63,7 @@ class DeadlineQueue {
   settle(entry: Pending): boolean {
     if (entry.settled) return false;
     entry.settled = true;
+    entry.expire = undefined;
     if (--this.#unsettled === 0) this.#timer?.unref();
     return true;
   }
@@ -91,7 +93,10 @@ class DeadlineQueue {
     }
     if (expired.length > 0) {
       setImmediate(() => {
-        for (const entry of expired) if (this.settle(entry)) entry.expire();
+        for (const entry of expired) {
+          const expire = entry.expire;
+          if (this.settle(entry)) expire!();
+        }
       });
     }
   };

@@ -4,16 +4,34 @@ import { scatter } from '../../../src/cache/scatter.js';
 describe('scatter', () => {
   const owner = (key: string) => key[0]!;
 
-  it('makes one batch per node, keys in first-seen order', () => {
-    const batches = scatter(['a1', 'b1', 'a2', 'c1', 'b2'], owner);
-    expect(batches.map((b) => [b.node, b.keys])).toEqual([['a', ['a1', 'a2']], ['b', ['b1', 'b2']], ['c', ['c1']]]);
+  it('makes one batch per node, keys in first-seen order, with their places in the list', () => {
+    const { batches, repeats } = scatter(['a1', 'b1', 'a2', 'c1', 'b2'], owner);
+    expect(batches.map((b) => [b.node, b.keys, b.positions])).toEqual([
+      ['a', ['a1', 'a2'], [0, 2]],
+      ['b', ['b1', 'b2'], [1, 4]],
+      ['c', ['c1'], [3]],
+    ]);
+    expect(repeats).toEqual([]);
   });
 
-  it('asks for a repeated key once', () => {
-    expect(scatter(['a1', 'a1', 'b1', 'a1'], owner).map((b) => b.keys)).toEqual([['a1'], ['b1']]);
+  it('asks for a repeated key once and reports where its copies go', () => {
+    const { batches, repeats } = scatter(['a1', 'a1', 'b1', 'a1'], owner);
+    expect(batches.map((b) => b.keys)).toEqual([['a1'], ['b1']]);
+    expect(repeats).toEqual([
+      { at: 1, sameAs: 0 },
+      { at: 3, sameAs: 0 },
+    ]);
+  });
+
+  it('keeps the caller-given places of a subset', () => {
+    const { batches } = scatter(['b2', 'a9'], owner, [7, 3]);
+    expect(batches.map((b) => [b.keys, b.positions])).toEqual([
+      [['b2'], [7]],
+      [['a9'], [3]],
+    ]);
   });
 
   it('handles no keys', () => {
-    expect(scatter([], owner)).toEqual([]);
+    expect(scatter([], owner)).toEqual({ batches: [], repeats: [] });
   });
 });
