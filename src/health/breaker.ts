@@ -15,6 +15,7 @@ type Task = () => Promise<unknown>;
 export class NodeBreaker {
   readonly #breaker: CircuitBreaker<[Task], unknown>;
   readonly #node: string;
+  #successesToCount = 0;
 
   constructor(node: string, options: Required<BreakerOptions>, events: ShardcacheEmitter) {
     this.#node = node;
@@ -50,17 +51,31 @@ export class NodeBreaker {
   }
 
   /**
-   * Starts counting a call that was already sent, as `run` would have. Meant
-   * for a closed breaker, which would have let the call through anyway.
-   * opossum hears of a success on the next tick, after the caller has: its
-   * bookkeeping (events, stats window) stays off the request's critical path.
-   * It hears of a failure at once.
+   * Counts a call that a closed breaker let through (it was sent without
+   * `run`; a closed breaker would have let it through anyway) and that
+   * succeeded. opossum's per-call bookkeeping costs more than the rest of
+   * the request path, and in the middle of network work it runs with cold
+   * caches, so successes are handed to opossum together at the end of the
+   * loop turn, after the replies that produced them have been passed on.
+   * Successes still uncounted when the breaker leaves `closed` are dropped:
+   * they must not close a breaker that opened after them.
    */
-  track(): CallOutcome {
-    const outcome = new CallOutcome();
-    this.#breaker.fire(() => outcome.promise).catch(() => {});
-    return outcome;
+  succeeded(): void {
+    if (this.#successesToCount++ === 0) setImmediate(this.#countSuccesses);
   }
+
+  /** Counts a failure of a call sent without `run`, at once: it may open the breaker. */
+  failed(error: unknown): void {
+    this.#countSuccesses();
+    this.#breaker.fire(() => Promise.reject(error)).catch(ignore);
+  }
+
+  readonly #countSuccesses = (): void => {
+    const count = this.#successesToCount;
+    this.#successesToCount = 0;
+    if (!this.#breaker.closed) return;
+    for (let i = 0; i < count; i++) this.#breaker.fire(resolved).catch(ignore);
+  };
 
   get state(): BreakerState {
     if (this.#breaker.opened) return 'open';
@@ -77,25 +92,6 @@ export class NodeBreaker {
   }
 }
 
-/** How a tracked call ended: a success reaches opossum on the next tick, a failure at once. */
-export class CallOutcome {
-  readonly promise: Promise<void>;
-  #resolve!: () => void;
-  #reject!: (error: unknown) => void;
-
-  constructor() {
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  succeeded(): void {
-    process.nextTick(this.#resolve);
-  }
-
-  /** At once: a failure may open the breaker, and nothing waits on this path. */
-  failed(error: unknown): void {
-    this.#reject(error);
-  }
-}
+const RESOLVED = Promise.resolve();
+const resolved = (): Promise<void> => RESOLVED;
+const ignore = (): void => {};

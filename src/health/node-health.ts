@@ -112,8 +112,8 @@ export class NodeHealth implements RingMember {
         },
       );
     }
-    // Closed: opossum runs every call, so the request is sent first and the
-    // breaker counts its outcome off the critical path (NodeBreaker.track).
+    // Closed: opossum would run every call, so the request is sent directly
+    // and the breaker is told how it ended (NodeBreaker.succeeded/failed).
     // One promise and one reaction carry the reply to the caller.
     return new Promise<T>((resolve, reject) => {
       let reply: Promise<T>;
@@ -122,9 +122,8 @@ export class NodeHealth implements RingMember {
       } catch (error) {
         reply = Promise.reject(error);
       }
-      const outcome = this.#breaker.track();
       const fail = (error: unknown) => {
-        outcome.failed(error);
+        this.#breaker.failed(error);
         this.#callFailed(error, operation, started, connection);
         reject(error);
       };
@@ -134,7 +133,7 @@ export class NodeHealth implements RingMember {
           if (!deadline.settle()) return;
           this.#succeeded(operation, started);
           resolve(result);
-          outcome.succeeded();
+          this.#breaker.succeeded();
         },
         (error: unknown) => {
           if (deadline.settle()) fail(error);

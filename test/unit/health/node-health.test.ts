@@ -256,6 +256,22 @@ describe('breaker', () => {
     for (const node of nodes) node.close();
   });
 
+  it('counts successes in the error rate, so failures under the threshold leave it closed', async () => {
+    const { nodes, backends } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50 });
+    for (let i = 0; i < 6; i++) await nodes[0]!.call('get', 10, (backend) => backend.get('k'));
+    // Successes reach opossum at the end of the loop turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    backends[0]!.down = true;
+    // k failures after 6 successes: k / (6 + k) first exceeds 50% at k = 7.
+    const states: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await nodes[0]!.call('get', 10, (backend) => backend.get('k')).catch(() => {});
+      states.push(nodes[0]!.breakerState);
+    }
+    expect(states).toEqual(['closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'open']);
+    for (const node of nodes) node.close();
+  });
+
   it('does not count misses or rejected requests', async () => {
     const { nodes } = pool(1, {}, { volumeThreshold: 1 });
     for (let i = 0; i < 10; i++) {
