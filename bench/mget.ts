@@ -1,0 +1,150 @@
+/**
+ * mget of 10, 100 and 1000 keys over 3 nodes, one call in flight. Contenders:
+ * - shardcache `mget`, default options;
+ * - the hand-written ideal on raw clients: keys scattered by node with
+ *   shardcache's own ring, one request per node, all nodes in parallel
+ *   (Redis: one MGET per node on a raw ioredis client; Memcached: one
+ *   GETKQ x N + NOOP write per node on a memjs Server), answers written
+ *   into their slots;
+ * - naive: Promise.all of single raw GETs (ioredis / memjs clients, one per
+ *   node, same ring);
+ * - twemproxy in front of the same servers: one MGET (ioredis) or one
+ *   `get k1 ... kn` (pipelined ASCII client), which it splits and merges.
+ * Key sets are distinct keys drawn from the seeded set, the same sequence
+ * for every contender. Metric: mget calls per second over a block, median
+ * over interleaved repeats.
+ * Targets: shardcache at least 0.9x the ideal, 5x naive, 1.5x twemproxy.
+ *
+ *   npx tsx mget.ts [--quick] [--json[=path]]
+ */
+import { stopAll } from '../test/harness/servers.js';
+import { compare, environment, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
+import { BACKENDS, keys, measurePeers, rateOf, seed, sequentialMgets, shuffled, startServers, VALUE_BYTES, valueOf, verify, type ServerBackend } from './lib/fixtures.js';
+import { startTwemproxy } from './lib/twemproxy.js';
+import { ioredisProxyPeer, ioredisRingPeer } from './peers/ioredis.js';
+import { memjsRingPeer } from './peers/memjs.js';
+import type { Peer } from './peers/peer.js';
+import { shardcachePeer } from './peers/shardcache.js';
+import { asciiProxyPeer } from './peers/twemproxy.js';
+
+const ARGS = parseArgs('mget');
+const QUICK = ARGS.quick;
+const NODES = 3;
+const SIZES = [10, 100, 1000] as const;
+const KEY_COUNT = 10_000;
+const KEY_SETS = 64;
+/** Calls per block, by size; each block also stops at CAP_MS. */
+const CALLS: Record<(typeof SIZES)[number], number> = QUICK ? { 10: 300, 100: 150, 1000: 30 } : { 10: 4_000, 100: 2_000, 1000: 400 };
+const CAP_MS = QUICK ? 150 : 1_500;
+const REPEATS = { count: QUICK ? 2 : 7, budgetMs: QUICK ? 3_000 : 60_000 };
+const TARGETS = { ideal: 0.9, naive: 5, twemproxy: 1.5 } as const;
+
+const NAMES = { ideal: 'ideal (per-node batches)', naive: 'naive (Promise.all of GETs)', twemproxy: 'twemproxy' } as const;
+
+async function lineup(backend: ServerBackend, addresses: readonly string[], proxyAddress: string): Promise<Peer[]> {
+  const shardcache = await shardcachePeer('shardcache', backend, addresses);
+  if (backend === 'redis') {
+    return [
+      shardcache,
+      await ioredisRingPeer(`${NAMES.ideal}, ioredis MGET`, addresses, { mget: 'ideal' }),
+      await ioredisRingPeer(`${NAMES.naive}, ioredis`, addresses, { mget: 'naive' }),
+      await ioredisProxyPeer(`${NAMES.twemproxy}, ioredis MGET`, proxyAddress),
+    ];
+  }
+  return [
+    shardcache,
+    await memjsRingPeer(`${NAMES.ideal}, memjs GETKQ`, addresses, 'ideal'),
+    await memjsRingPeer(`${NAMES.naive}, memjs`, addresses, 'naive'),
+    await asciiProxyPeer(`${NAMES.twemproxy}, ASCII get`, proxyAddress),
+  ];
+}
+
+function targetFor(name: string): number | undefined {
+  if (name.startsWith(NAMES.ideal)) return TARGETS.ideal;
+  if (name.startsWith(NAMES.naive)) return TARGETS.naive;
+  if (name.startsWith(NAMES.twemproxy)) return TARGETS.twemproxy;
+  return undefined;
+}
+
+/** KEY_SETS sets of `size` distinct keys each, from a fixed shuffle. */
+function keySets(keyList: readonly string[], size: number): string[][] {
+  const order = shuffled(keyList, 777 + size);
+  return Array.from({ length: KEY_SETS }, (_, s) => Array.from({ length: size }, (_, j) => order[(s * size + j) % order.length]!));
+}
+
+async function run(backend: ServerBackend): Promise<ComparisonResult[]> {
+  const servers = await startServers(backend, NODES);
+  const addresses = servers.map((s) => s.address);
+  const keyList = keys(KEY_COUNT);
+  await seed(backend, addresses, keyList);
+  const proxy = await startTwemproxy({ redis: backend === 'redis', servers: addresses });
+  const peers = await lineup(backend, addresses, proxy.address);
+  const results: ComparisonResult[] = [];
+  try {
+    let verified = false;
+    for (const size of SIZES) {
+      const sets = keySets(keyList, size);
+      const contenders = await measurePeers(
+        peers,
+        REPEATS,
+        async (peer) => {
+          if (!verified) await verify(peer, keyList);
+          await verifyMget(peer, sets.slice(0, 4));
+        },
+        (peer) => sequentialMgets(peer, sets, 0, Math.max(20, CALLS[size] / 4), CAP_MS),
+        async (peer, repeat) => {
+          const block = await sequentialMgets(peer, sets, repeat * 7, CALLS[size], CAP_MS);
+          return { rate: rateOf(block), misses: block.misses };
+        },
+        CAP_MS + 30_000,
+      );
+      verified = true;
+      results.push(
+        compare({
+          title: `mget of ${size} keys, ${backend}, ${NODES} nodes`,
+          operation: 'mget',
+          timeUnit: 'us',
+          subject: 'shardcache',
+          contenders,
+          targets: Object.fromEntries(contenders.flatMap((c) => (targetFor(c.name) === undefined ? [] : [[c.name, targetFor(c.name)!]]))),
+        }),
+      );
+    }
+    return results;
+  } finally {
+    for (const peer of peers) await peer.teardown();
+    await proxy.stop();
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+/** Each contender's mget of whole key sets equals the seeded values, in order. */
+async function verifyMget(peer: Peer, sets: readonly (readonly string[])[]): Promise<void> {
+  for (const set of sets) {
+    const values = await peer.mget!(set);
+    if (values.length !== set.length || set.some((key, i) => values[i] !== valueOf(key))) {
+      throw new Error(`${peer.name}: mget of ${set.length} keys returned wrong values`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const results: ComparisonResult[] = [];
+  for (const backend of BACKENDS) results.push(...(await run(backend)));
+  const repeats = Math.min(...results.flatMap((r) => r.rows.map((row) => row.repeats)));
+  console.log(`\n## mget over ${NODES} nodes (${VALUE_BYTES}-byte values, ${KEY_COUNT} keys, ${KEY_SETS} key sets per size; one mget in flight; calls per block ${SIZES.map((s) => `${CALLS[s]} (${s} keys)`).join(', ')} or ${CAP_MS} ms; ${repeats} interleaved repeats)\n`);
+  console.log(`${RATIO_LEGEND}. Targets: ≥ ${TARGETS.ideal}x ideal, ≥ ${TARGETS.naive}x naive, ≥ ${TARGETS.twemproxy}x twemproxy.\n`);
+  for (const result of results) console.log(`${result.title}\n\n${render(result)}\n`);
+  const missed = missedTargets(results);
+  console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
+  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  writeJson(ARGS.json, 'mget', { quick: QUICK, results, missed });
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(stopAll);

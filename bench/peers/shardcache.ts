@@ -1,0 +1,46 @@
+/**
+ * shardcache as its users get it: `createCache({ backend, nodes })` with the
+ * default options (ketama ring, GET deadline 10 ms with one retry, batch
+ * deadline 50 ms, breakers, ejection after 2 consecutive failures) and no
+ * environment variables. Read failures are misses by contract, so the notes
+ * report them (and any ejection): a shardcache that fails fast must not look
+ * fast.
+ */
+import { createCache } from '../../src/index.js';
+import type { ServerBackend } from '../lib/fixtures.js';
+import type { Peer } from './peer.js';
+
+export async function shardcachePeer(name: string, backend: ServerBackend, addresses: readonly string[]): Promise<Peer> {
+  const cache = await createCache({ backend, nodes: [...addresses] }, { env: {} });
+  const ejected: string[] = [];
+  const breakersOpened: string[] = [];
+  cache.events.on('node:ejected', ({ node }) => ejected.push(node));
+  cache.events.on('breaker:open', ({ node }) => breakersOpened.push(node));
+  let failuresBefore = 0;
+  let ejectionsBefore = 0;
+  let breakersBefore = 0;
+  return {
+    name,
+    get: (key) => cache.get<string>(key),
+    mget: (keys) => cache.mget<string>(keys),
+    baseline() {
+      failuresBefore = cache.stats().reads.failures;
+      ejectionsBefore = ejected.length;
+      breakersBefore = breakersOpened.length;
+    },
+    notes() {
+      const failures = cache.stats().reads.failures - failuresBefore;
+      const ejections = ejected.slice(ejectionsBefore).length;
+      const breakers = breakersOpened.slice(breakersBefore).length;
+      const parts = [
+        failures > 0 ? `${failures} failed reads (deadline or error)` : '',
+        ejections > 0 ? `${ejections} node ejection(s)` : '',
+        breakers > 0 ? `${breakers} breaker(s) opened` : '',
+      ];
+      return parts.filter(Boolean).join('; ') || undefined;
+    },
+    async teardown() {
+      await cache.close();
+    },
+  };
+}

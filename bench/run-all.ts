@@ -1,0 +1,80 @@
+/**
+ * Runs every benchmark in sequence, each in its own Node process (clean JIT
+ * and heap, started with --expose-gc so a benchmark can collect garbage
+ * between contenders), and prints a summary. Flags are passed through:
+ *
+ *   npm run bench                       # from the repo root: install bench deps, full run
+ *   npm run bench -- --quick            # smoke run, well under a minute
+ *   npx tsx run-all.ts [--quick] [--json] [--only=ring-lookup,mget]
+ *
+ * Each child is bounded in time and killed by PID if it overruns.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node'] as const;
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const passThrough = args.filter((a) => !a.startsWith('--only='));
+const LIMIT_MS = QUICK ? 120_000 : 900_000;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function version(command: string, flag: string): string {
+  try {
+    return execFileSync(command, [flag], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]!;
+  } catch (error) {
+    const output = (error as { stdout?: string; stderr?: string }).stdout || (error as { stderr?: string }).stderr || 'not found';
+    return String(output).trim().split('\n')[0]!;
+  }
+}
+
+function runOne(name: string): Promise<{ name: string; code: number | null; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
+    const timer = setTimeout(() => {
+      console.error(`run-all: ${name} exceeded ${LIMIT_MS / 1000} s; killing pid ${child.pid}`);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    }, LIMIT_MS);
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    child.on('error', (error) => console.error(`run-all: ${name}: ${error.message}`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve({ name, code: signal ? 1 : code, seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus();
+  console.log(`# shardcache benchmarks${QUICK ? ' (quick)' : ''}, ${new Date().toISOString()}`);
+  console.log(`${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}; node ${process.version}; ${version('redis-server', '--version')}; ${version('memcached', '-V')}; ${version(process.env['NUTCRACKER'] ?? '/usr/sbin/nutcracker', '-V')}`);
+  const [load1] = loadavg();
+  if (load1! > 0.5) console.log(`note: load average ${load1!.toFixed(2)} before starting; other work on this machine skews absolute numbers (ratios are interleaved and suffer less)`);
+  const results = [];
+  for (const name of BENCHMARKS) {
+    if (only && !only.includes(name)) continue;
+    console.log(`\n# ${name}`);
+    results.push(await runOne(name));
+  }
+  console.log('\n# summary');
+  for (const r of results) console.log(`${r.name.padEnd(16)} ${r.code === 0 ? 'ok    ' : `FAILED (${r.code})`} ${r.seconds.toFixed(1)} s`);
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (results.some((r) => r.code !== 0)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
