@@ -13,9 +13,15 @@
  * Targets: shardcache at least 1x every raw per-node peer (so at least the
  * best one), at least 2x every twemproxy peer.
  *
- * Fairness note: shardcache keeps its default 10 ms GET deadline; on this
- * 2-core machine a round of 1000 GETs must finish within it or the late ones
- * fail (counted as misses and as failed reads below) and are retried once.
+ * Fairness note: shardcache keeps its default 10 ms GET deadline, measured
+ * from the call; on this 2-core machine a round of 1000 GETs must finish
+ * within it or the late ones fail (retried once, then misses). Failures
+ * also count toward ejection (2 in a row) and the breakers, so one slow
+ * round can take a node, then the pool, out for 30 s. Such a run is shown
+ * with its misses and marked VOID, not hidden. So that the speed itself is
+ * still visible, a second shardcache instance with `timeouts.getMs: 1000`
+ * (everything else default) runs in the same interleaved repeats and gets
+ * its own table, labelled as a reference: the defaults are not changed.
  *
  *   npx tsx concurrent-gets.ts [--quick] [--json[=path]]
  */
@@ -41,21 +47,24 @@ const REPEATS = { count: QUICK ? 3 : 7, budgetMs: QUICK ? 8_000 : 90_000 };
 const RAW_TARGET = 1;
 const PROXY_TARGET = 2;
 
+const SHARDCACHE = 'shardcache';
+const REFERENCE = 'shardcache, getMs 1000 (reference)';
+
 interface Lineup {
   readonly peers: Peer[];
   readonly targets: Record<string, number>;
 }
 
 async function lineup(backend: ServerBackend, addresses: readonly string[], proxy: Twemproxy): Promise<Lineup> {
-  const shardcache = await shardcachePeer('shardcache', backend, addresses);
+  const shardcache = [await shardcachePeer(SHARDCACHE, backend, addresses), await shardcachePeer(REFERENCE, backend, addresses, { timeouts: { getMs: 1_000 } })];
   if (backend === 'redis') {
     const raw = [await ioredisRingPeer('ioredis x3 + ring', addresses), await ioredisRingPeer('ioredis auto-pipelining x3 + ring', addresses, { autoPipelining: true })];
     const proxied = [await ioredisProxyPeer('twemproxy (ioredis)', proxy.address), await ioredisProxyPeer('twemproxy (ioredis auto-pipelining)', proxy.address, { autoPipelining: true })];
-    return { peers: [shardcache, ...raw, ...proxied], targets: targets(raw, proxied) };
+    return { peers: [...shardcache, ...raw, ...proxied], targets: targets(raw, proxied) };
   }
   const raw = [await memjsRingPeer('memjs x3 + ring', addresses)];
   const proxied = [await asciiProxyPeer('twemproxy (ASCII pipelined)', proxy.address)];
-  return { peers: [shardcache, ...raw, ...proxied], targets: targets(raw, proxied) };
+  return { peers: [...shardcache, ...raw, ...proxied], targets: targets(raw, proxied) };
 }
 
 function targets(raw: readonly Peer[], proxied: readonly Peer[]): Record<string, number> {
@@ -74,7 +83,7 @@ async function rampUp(peer: Peer, order: readonly string[]): Promise<void> {
   await concurrentRounds(peer, order, 0, WIDTH, WARMUP_ROUNDS, CAP_MS);
 }
 
-async function run(backend: ServerBackend): Promise<ComparisonResult> {
+async function run(backend: ServerBackend): Promise<ComparisonResult[]> {
   const servers = await startServers(backend, NODES);
   const addresses = servers.map((s) => s.address);
   const keyList = keys(KEY_COUNT);
@@ -94,7 +103,18 @@ async function run(backend: ServerBackend): Promise<ComparisonResult> {
       },
       CAP_MS + 30_000,
     );
-    return compare({ title: `${WIDTH} concurrent GETs, ${backend}, ${NODES} nodes`, operation: 'GET', timeUnit: 'us', subject: 'shardcache', contenders, targets: goals });
+    const title = `${WIDTH} concurrent GETs, ${backend}, ${NODES} nodes`;
+    return [
+      compare({ title, operation: 'GET', timeUnit: 'us', subject: SHARDCACHE, contenders: contenders.filter((c) => c.name !== REFERENCE), targets: goals }),
+      compare({
+        title: `${title}, reference: shardcache with getMs 1000 (not the default)`,
+        operation: 'GET',
+        timeUnit: 'us',
+        subject: REFERENCE,
+        contenders: contenders.filter((c) => c.name !== SHARDCACHE),
+        targets: goals,
+      }),
+    ];
   } finally {
     for (const peer of peers) await peer.teardown();
     await proxy.stop();
@@ -105,14 +125,15 @@ async function run(backend: ServerBackend): Promise<ComparisonResult> {
 async function main(): Promise<void> {
   const started = performance.now();
   const results: ComparisonResult[] = [];
-  for (const backend of BACKENDS) results.push(await run(backend));
+  for (const backend of BACKENDS) results.push(...(await run(backend)));
   const repeats = Math.min(...results.flatMap((r) => r.rows.map((row) => row.repeats)));
   console.log(
     `\n## ${WIDTH} concurrent GETs over ${NODES} nodes (${VALUE_BYTES}-byte values, ${KEY_COUNT} keys; rounds of ${WIDTH} GETs on distinct keys, ${ROUNDS_PER_BLOCK} rounds or ${CAP_MS} ms per block, rate = median round; ${repeats} interleaved repeats)\n`,
   );
   console.log(`${RATIO_LEGEND}. Targets: ≥ ${RAW_TARGET}x every raw per-node peer, ≥ ${PROXY_TARGET}x twemproxy.\n`);
   for (const result of results) console.log(`${result.title}\n\n${render(result)}\n`);
-  const missed = missedTargets(results);
+  // Targets are judged on the default configuration only.
+  const missed = missedTargets(results.filter((r) => r.subject === SHARDCACHE));
   console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
   console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
   writeJson(ARGS.json, 'concurrent-gets', { quick: QUICK, results, missed });

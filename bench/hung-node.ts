@@ -8,7 +8,8 @@
  *   cd bench && npm install && npm run hung-node            # full run
  *   cd bench && npm run hung-node -- --quick                 # smoke run
  */
-import { createCache, type BackendKind } from '../src/index.js';
+import type { BackendKind } from '../src/index.js';
+import { createCache } from './lib/sut.js';
 import { memcachedFlushAll, redisFlushAll, startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
 import { summarize, table } from './lib/stats.js';
 

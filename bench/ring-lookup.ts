@@ -23,18 +23,18 @@
  *   'buffer' output and ~1800 ns for createHash), plus js-md5, which is the
  *   ketama ring's own key hash;
  * - each measurement is bounded: the key count, and a time cap after which
- *   the rate of the lookups done so far is taken. A global gc() (when run
- *   with --expose-gc, as run-all does) precedes every measurement so no
- *   contender pays for another's garbage.
+ *   the rate of the lookups done so far is taken;
+ * - the order of contenders rotates by one each repeat, so none always runs
+ *   right after hashring's garbage. No forced gc() between passes: a full
+ *   collection shrinks the young generation, and measured here it slowed
+ *   allocating contenders (js-md5, hashring's LRU hits) by up to 2x.
  *
- *   npx tsx --expose-gc ring-lookup.ts [--quick] [--json[=path]]
+ *   npx tsx ring-lookup.ts [--quick] [--json[=path]]
  */
 import { hash as cryptoHash } from 'node:crypto';
 import HashRing from 'hashring';
 import { md5 as jsMd5 } from 'js-md5';
-import { DEFAULTS } from '../src/config/options.js';
-import { Ring, type RingMember } from '../src/ring/ring.js';
-import { loadXxhash32 } from '../src/ring/xxhash.js';
+import { DEFAULTS, loadXxhash32, Ring, type RingMember } from './lib/sut.js';
 import { compare, environment, formatRatio, interleave, missedTargets, parseArgs, type ComparisonResult, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
 
@@ -59,8 +59,6 @@ interface HashRingInternals {
   get(key: string): string;
   cache: { cache: Record<string, unknown> };
 }
-
-const gc = (globalThis as { gc?: () => void }).gc;
 
 // One loop per contender (not one loop calling a function argument), so each
 // call site stays monomorphic and the floor is not slowed by dispatch.
@@ -210,10 +208,10 @@ async function measureSize(nodes: number, keys: readonly string[], warmKeys: rea
   passJsMd5(warmupKeys, CAP_MS);
 
   const counts = Object.fromEntries(CONTENDERS.map((c) => [c, Number.POSITIVE_INFINITY])) as Record<Contender, number>;
-  const rates = await interleave(CONTENDERS, { count: REPEATS, budgetMs: BUDGET_MS }, (name) => {
-    // Untimed per-repeat setup: a fresh hashring for the cold pass.
-    const cold = name === 'hashring cold' ? (new HashRing(servers) as unknown as HashRingInternals) : undefined;
-    gc?.();
+  // A fresh hashring for each repeat's cold pass, built up front so building
+  // (and collecting its garbage) stays out of every timed pass.
+  const coldRings = Array.from({ length: REPEATS }, () => new HashRing(servers) as unknown as HashRingInternals);
+  const rates = await interleave(CONTENDERS, { count: REPEATS, budgetMs: BUDGET_MS }, (name, repeat) => {
     let pass: Pass;
     switch (name as Contender) {
       case 'shardcache fast':
@@ -223,7 +221,7 @@ async function measureSize(nodes: number, keys: readonly string[], warmKeys: rea
         pass = passRing(ketama, keys, CAP_MS);
         break;
       case 'hashring cold':
-        pass = passHashring(cold!, keys, CAP_MS);
+        pass = passHashring(coldRings[repeat]!, keys, CAP_MS);
         break;
       case 'xxhash32 (bare)':
         pass = passXxhash(h32, keys, CAP_MS);
@@ -316,7 +314,7 @@ async function main(): Promise<void> {
       results.map((r) => [String(r.nodes), ...CONTENDERS.map((c) => ns(r.rates[c]))]),
     ),
   );
-  console.log('\nratios, shardcache time / peer time inverted: > 1 means shardcache faster (paired min–max over repeats):\n');
+  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios:\n');
   console.log(
     table(
       ['nodes', 'fast vs hashring cold (≥ 15x)', 'fast vs xxhash32 floor (≥ 0.40x, i.e. ≤ 2.5x the hash)', 'ketama vs hashring cold (≥ 4x)', 'ketama vs md5 node:crypto', 'ketama vs js-md5', 'fast warm vs hashring warm', 'ketama warm vs hashring warm'],
@@ -337,7 +335,7 @@ async function main(): Promise<void> {
   );
   const missed = missedTargets(results.flatMap((r) => r.comparisons));
   console.log(`\ntargets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
-  console.log(`${environment()}; gc between passes: ${gc ? 'yes' : 'no (run with --expose-gc)'}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
   writeJson(ARGS.json, 'ring-lookup', { quick: QUICK, keys: KEY_COUNT, capMs: CAP_MS, warmSet: WARM_SET, results: results.map(({ nodes, rates, comparisons }) => ({ nodes, rates, comparisons })), missed });
 }
 

@@ -1,7 +1,7 @@
 /**
- * Runs every benchmark in sequence, each in its own Node process (clean JIT
- * and heap, started with --expose-gc so a benchmark can collect garbage
- * between contenders), and prints a summary. Flags are passed through:
+ * Builds shardcache with tsc (lib/sut.ts says why), then runs every
+ * benchmark in sequence, each in its own Node process (clean JIT and heap),
+ * and prints a summary. Flags are passed through:
  *
  *   npm run bench                       # from the repo root: install bench deps, full run
  *   npm run bench -- --quick            # smoke run, well under a minute
@@ -9,7 +9,7 @@
  *
  * Each child is bounded in time and killed by PID if it overruns.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -22,18 +22,16 @@ const LIMIT_MS = QUICK ? 120_000 : 900_000;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 function version(command: string, flag: string): string {
-  try {
-    return execFileSync(command, [flag], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]!;
-  } catch (error) {
-    const output = (error as { stdout?: string; stderr?: string }).stdout || (error as { stderr?: string }).stderr || 'not found';
-    return String(output).trim().split('\n')[0]!;
-  }
+  // Some print their version on stderr (nutcracker), some on stdout.
+  const result = spawnSync(command, [flag], { encoding: 'utf8', timeout: 5_000 });
+  if (result.error) return `${command}: not found`;
+  return `${result.stdout}${result.stderr}`.trim().split('\n')[0]!;
 }
 
 function runOne(name: string): Promise<{ name: string; code: number | null; seconds: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
     const timer = setTimeout(() => {
       console.error(`run-all: ${name} exceeded ${LIMIT_MS / 1000} s; killing pid ${child.pid}`);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -62,6 +60,13 @@ async function main(): Promise<void> {
   console.log(`${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}; node ${process.version}; ${version('redis-server', '--version')}; ${version('memcached', '-V')}; ${version(process.env['NUTCRACKER'] ?? '/usr/sbin/nutcracker', '-V')}`);
   const [load1] = loadavg();
   if (load1! > 0.5) console.log(`note: load average ${load1!.toFixed(2)} before starting; other work on this machine skews absolute numbers (ratios are interleaved and suffer less)`);
+  // shardcache as users run it: compiled by tsc (see lib/sut.ts).
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: here, stdio: 'inherit', timeout: 120_000 });
+  if (build.status !== 0) {
+    console.error(`run-all: building shardcache for the benchmarks failed (${build.error?.message ?? `exit ${build.status}`})`);
+    process.exitCode = 1;
+    return;
+  }
   const results = [];
   for (const name of BENCHMARKS) {
     if (only && !only.includes(name)) continue;

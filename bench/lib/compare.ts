@@ -1,5 +1,5 @@
 /**
- * Side-by-side measurement: contenders run interleaved (A B C, A B C, ...)
+ * Side-by-side measurement: contenders run interleaved (A B C, B C A, ...)
  * so drift (thermal, GC debt, a noisy neighbour) hits everyone alike; each
  * repeat gives one number per contender; the report shows medians over
  * repeats and shardcache's ratio against every peer.
@@ -14,8 +14,10 @@
  * - a target is a minimum ratio against one peer.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { table } from './stats.js';
+import { SUT_ORIGIN } from './sut.js';
 
 export interface BenchArgs {
   readonly quick: boolean;
@@ -61,16 +63,21 @@ export interface Repeats {
 }
 
 /**
- * Runs `measure(name, repeat)` for each contender in order, `count` times
- * over, stopping early once `budgetMs` is spent (at least one full repeat
- * always runs). Returns each contender's rates, aligned by repeat.
+ * Runs `measure(name, repeat)` for each contender, `count` times over,
+ * stopping early once `budgetMs` is spent (at least one full repeat always
+ * runs). The order rotates by one each repeat (A B C, B C A, C A B, ...) so
+ * no contender always follows the same one (and its garbage, its timers).
+ * Returns each contender's rates, aligned by repeat.
  */
 export async function interleave(names: readonly string[], repeats: Repeats, measure: (name: string, repeat: number) => Promise<number> | number): Promise<Map<string, number[]>> {
   const rates = new Map(names.map((name) => [name, [] as number[]]));
   const until = performance.now() + repeats.budgetMs;
   for (let repeat = 0; repeat < repeats.count; repeat++) {
     if (repeat > 0 && performance.now() > until) break;
-    for (const name of names) rates.get(name)!.push(await measure(name, repeat));
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + repeat) % names.length]!;
+      rates.get(name)!.push(await measure(name, repeat));
+    }
   }
   return rates;
 }
@@ -219,5 +226,5 @@ export function writeJson(path: string | undefined, name: string, payload: unkno
 
 /** One line naming the environment, printed under every benchmark. */
 export function environment(): string {
-  return `node ${process.version}, ${process.platform} ${process.arch}`;
+  return `shardcache from ${SUT_ORIGIN}; node ${process.version}, ${process.platform} ${process.arch}, load average now ${loadavg()[0]!.toFixed(2)}`;
 }

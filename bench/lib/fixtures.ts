@@ -5,12 +5,10 @@
  * and bounded loops for the three shapes of load.
  */
 import type { BackendKind } from '../../src/index.js';
-import { createCache } from '../../src/index.js';
+import { createCache } from './sut.js';
 import { startMemcached, startRedis, type ServerProcess } from '../../test/harness/servers.js';
 import { interleave, withTimeout, type ContenderResult, type Repeats } from './compare.js';
 import type { Peer } from '../peers/peer.js';
-
-const gc = (globalThis as { gc?: () => void }).gc;
 
 export type ServerBackend = Extract<BackendKind, 'redis' | 'memcached'>;
 export const BACKENDS: readonly ServerBackend[] = ['redis', 'memcached'];
@@ -71,21 +69,33 @@ function expectEqual(peer: Peer, what: string, got: unknown, expected: unknown):
 
 /**
  * Before timing: the peer's answers for a sample of keys (and a missing one)
- * are exactly the seeded values, through `get` and, if it has one, `mget`.
+ * are exactly the seeded values, through `get` one at a time, `get` 20 at a
+ * time, and `mget` if it has one. A wrong value always fails. An empty answer
+ * to a concurrent read is accepted only if the same key then reads back
+ * right on its own: shardcache turns a read that misses its deadline into a
+ * miss by contract, and a cold process can miss a 10 ms deadline; that is
+ * reported by the timed runs (misses, VOID), not mistaken for a wrong answer.
  */
 export async function verify(peer: Peer, keyList: readonly string[], sample = 200): Promise<void> {
   const picked = Array.from({ length: Math.min(sample, keyList.length) }, (_, i) => keyList[(i * 7919) % keyList.length]!);
+  const recheck = async (what: string, key: string, got: string | undefined) => {
+    if (got === undefined && key !== ABSENT_KEY) got = await peer.get(key);
+    expectEqual(peer, what, got, key === ABSENT_KEY ? undefined : valueOf(key));
+  };
   await withTimeout(
     (async () => {
       for (const key of picked) expectEqual(peer, `get(${key})`, await peer.get(key), valueOf(key));
       expectEqual(peer, `get(${ABSENT_KEY})`, await peer.get(ABSENT_KEY), undefined);
-      const concurrent = await Promise.all(picked.map((key) => peer.get(key)));
-      picked.forEach((key, i) => expectEqual(peer, `concurrent get(${key})`, concurrent[i], valueOf(key)));
+      for (let i = 0; i < picked.length; i += 20) {
+        const group = picked.slice(i, i + 20);
+        const values = await Promise.all(group.map((key) => peer.get(key)));
+        for (let j = 0; j < group.length; j++) await recheck(`concurrent get(${group[j]})`, group[j]!, values[j]);
+      }
       if (peer.mget) {
         const asked = [...picked, ABSENT_KEY];
         const values = await peer.mget(asked);
         expectEqual(peer, 'mget length', values.length, asked.length);
-        asked.forEach((key, i) => expectEqual(peer, `mget[${i}] (${key})`, values[i], key === ABSENT_KEY ? undefined : valueOf(key)));
+        for (let i = 0; i < asked.length; i++) await recheck(`mget[${i}] (${asked[i]})`, asked[i]!, values[i]);
       }
     })(),
     20_000,
@@ -186,7 +196,6 @@ export async function measurePeers(
     peers.map((peer) => peer.name),
     repeats,
     async (name, repeat) => {
-      gc?.(); // untimed: nobody pays for the previous contender's garbage
       const { rate, misses: missed } = await withTimeout(block(byName.get(name)!, repeat), blockTimeoutMs, `${name}, repeat ${repeat + 1}`);
       misses.set(name, misses.get(name)! + missed);
       return rate;

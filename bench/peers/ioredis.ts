@@ -11,8 +11,7 @@
  * on the request path.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { DEFAULTS } from '../../src/config/options.js';
-import { Ring } from '../../src/ring/ring.js';
+import { DEFAULTS, Ring } from '../lib/sut.js';
 import { withTimeout } from '../lib/compare.js';
 import { hostPort, scatterByNode, type NodeClient, type Peer } from './peer.js';
 

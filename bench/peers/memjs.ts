@@ -13,8 +13,7 @@
  */
 import memjs from 'memjs';
 import type { Client as MemjsClient, Response, Server as MemjsServer } from 'memjs';
-import { DEFAULTS } from '../../src/config/options.js';
-import { Ring } from '../../src/ring/ring.js';
+import { DEFAULTS, Ring } from '../lib/sut.js';
 import { withTimeout } from '../lib/compare.js';
 import { hostPort, scatterByNode, type NodeClient, type Peer } from './peer.js';
 

@@ -6,12 +6,13 @@
  * report them (and any ejection): a shardcache that fails fast must not look
  * fast.
  */
-import { createCache } from '../../src/index.js';
+import { createCache, type ShardcacheOptions } from '../lib/sut.js';
 import type { ServerBackend } from '../lib/fixtures.js';
 import type { Peer } from './peer.js';
 
-export async function shardcachePeer(name: string, backend: ServerBackend, addresses: readonly string[]): Promise<Peer> {
-  const cache = await createCache({ backend, nodes: [...addresses] }, { env: {} });
+/** `options` only for reference variants reported beside the default one, never instead of it. */
+export async function shardcachePeer(name: string, backend: ServerBackend, addresses: readonly string[], options: Partial<ShardcacheOptions> = {}): Promise<Peer> {
+  const cache = await createCache({ ...options, backend, nodes: [...addresses] }, { env: {} });
   const ejected: string[] = [];
   const breakersOpened: string[] = [];
   cache.events.on('node:ejected', ({ node }) => ejected.push(node));
