@@ -4,23 +4,23 @@
  * - single gets and the naive mget use `memjs.Client.create('host:port',
  *   { retries: 0, timeout: 1 })`, one client per node (memjs's own
  *   `hash % n` placement is never used);
- * - the hand-written ideal mget uses memjs's `Server` (one socket per node)
- *   and `Utils.makeRequestBuffer`, as memjs 1.3 has no multi-get: per node one
- *   write of GETKQ x N then NOOP (the server answers hits only; the NOOP ends
- *   the batch), all nodes in parallel. This is the same wire client and the
- *   same batching shardcache's Memcached backend uses, without its deadlines,
- *   breaker, retries or codec.
+ * - the hand-written ideal mget uses memjs's `Server` (one socket per node,
+ *   Nagle off), as memjs 1.3 has no multi-get: per node one write of
+ *   GETKQ x N then NOOP built in one buffer (the server answers hits only;
+ *   the NOOP ends the batch), all nodes in parallel. This is the same wire
+ *   client and the same batching shardcache's Memcached backend uses,
+ *   without its deadlines, breaker, retries or codec.
  */
+import type { Socket } from 'node:net';
 import memjs from 'memjs';
 import type { Client as MemjsClient, Response, Server as MemjsServer } from 'memjs';
 import { DEFAULTS, Ring } from '../lib/sut.js';
 import { withTimeout } from '../lib/compare.js';
 import { hostPort, scatterByNode, type NodeClient, type Peer } from './peer.js';
 
-const { Client, Server, Utils } = memjs;
+const { Client, Server } = memjs;
 const GETKQ = 0x0d;
 const NOOP = 0x0a;
-const EMPTY = Buffer.alloc(0);
 
 export type MgetStyle = 'none' | 'ideal' | 'naive';
 
@@ -67,7 +67,11 @@ function valueText(result: { value: Buffer | null }): string | undefined {
   return result.value === null ? undefined : result.value.toString('utf8');
 }
 
-/** GETKQ x N + NOOP on one memjs Server; all frames of a batch share one opaque. */
+/**
+ * GETKQ x N + NOOP on one memjs Server; all frames of a batch share one
+ * opaque, and are written into one buffer (24-byte header + key each, then
+ * the NOOP header) in one write, on a socket with Nagle off.
+ */
 class GetkqConnection {
   #opaque = 0;
   constructor(private readonly server: MemjsServer) {}
@@ -75,12 +79,19 @@ class GetkqConnection {
   getMany(keys: readonly string[], positions: readonly number[], into: (string | undefined)[]): Promise<void> {
     const opaque = (this.#opaque = (this.#opaque + 1) >>> 0);
     const slot = new Map<string, number>();
-    const frames: Buffer[] = new Array(keys.length + 1);
+    let size = HEADER;
     for (let i = 0; i < keys.length; i++) {
       slot.set(keys[i]!, positions[i]!);
-      frames[i] = Utils.makeRequestBuffer(GETKQ, keys[i]!, EMPTY, EMPTY, opaque);
+      size += HEADER + Buffer.byteLength(keys[i]!);
     }
-    frames[keys.length] = Utils.makeRequestBuffer(NOOP, EMPTY, EMPTY, EMPTY, opaque);
+    const frames = Buffer.alloc(size);
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const keyBytes = frames.write(keys[i]!, at + HEADER, 'utf8');
+      header(frames, at, GETKQ, keyBytes, opaque);
+      at += HEADER + keyBytes;
+    }
+    header(frames, at, NOOP, 0, opaque);
     return new Promise((resolve, reject) => {
       const handler = Object.assign(
         (response: Response) => {
@@ -100,7 +111,27 @@ class GetkqConnection {
       );
       this.server.onResponse(opaque, handler);
       this.server.onError(opaque, reject);
-      this.server.write(Buffer.concat(frames));
+      this.server.write(frames);
+      noDelay(this.server);
     });
+  }
+}
+
+const HEADER = 24;
+
+function header(frames: Buffer, at: number, opcode: number, keyBytes: number, opaque: number): void {
+  frames[at] = 0x80;
+  frames[at + 1] = opcode;
+  frames.writeUInt16BE(keyBytes, at + 2);
+  frames.writeUInt32BE(keyBytes, at + 8);
+  frames.writeUInt32BE(opaque, at + 12);
+}
+
+/** memjs leaves Nagle on; its socket is the internal `_socket`, present once connected. */
+function noDelay(server: MemjsServer): void {
+  const socket = (server as unknown as { _socket?: Socket & { noDelaySet?: boolean } })._socket;
+  if (socket !== undefined && socket.noDelaySet !== true) {
+    socket.setNoDelay(true);
+    socket.noDelaySet = true;
   }
 }
