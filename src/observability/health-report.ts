@@ -2,8 +2,9 @@
  * `cache.health()`: one word for dashboards and load balancers, with the
  * reasons a human needs to act.
  *
- * - `down`: no node is serving (every node is out of the ring, or its breaker
- *   is not closed): every read goes to the database.
+ * - `down`: no node is serving (each is out of the ring, behind a breaker
+ *   that is not closed, or failing while it stays on the ring): every read
+ *   goes to the database.
  * - `degraded`: the cache answers, but a node is out (ejected, being probed),
  *   a breaker is open or half-open, a node keeps failing while it stays on
  *   the ring because `maxEjectedFraction` is reached, or the recent hit rate
@@ -22,7 +23,7 @@ export interface NodeHealthReport {
   readonly state: NodeState;
   readonly breaker: BreakerState;
   readonly consecutiveFailures: number;
-  /** On the ring with a closed breaker: it gets requests. */
+  /** On the ring, breaker closed, and not failing `failureLimit` times in a row: it answers requests. */
   readonly serving: boolean;
 }
 
@@ -37,15 +38,16 @@ export interface CacheHealth {
 export function buildHealth(nodes: readonly NodeHealth[], hitRate: RecentHitRate, options: Required<HealthOptions>): CacheHealth {
   const reasons: string[] = [];
   const reports = nodes.map((node): NodeHealthReport => {
-    const serving = node.state === 'up' && node.breakerState === 'closed';
+    let reason: string | undefined;
     if (node.state !== 'up') {
-      reasons.push(`${node.address} is out of the ring (${node.state === 'ejected' ? 'ejected' : 'being probed'})`);
+      reason = `${node.address} is out of the ring (${node.state === 'ejected' ? 'ejected' : 'being probed'})`;
     } else if (node.breakerState !== 'closed') {
-      reasons.push(`${node.address} circuit breaker is ${node.breakerState}`);
+      reason = `${node.address} circuit breaker is ${node.breakerState}`;
     } else if (node.consecutiveFailures >= options.failureLimit) {
-      reasons.push(`${node.address} is failing (${node.consecutiveFailures} consecutive failures) but stays on the ring: health.maxEjectedFraction is reached`);
+      reason = `${node.address} is failing (${node.consecutiveFailures} consecutive failures) but stays on the ring: health.maxEjectedFraction is reached`;
     }
-    return { address: node.address, state: node.state, breaker: node.breakerState, consecutiveFailures: node.consecutiveFailures, serving };
+    if (reason !== undefined) reasons.push(reason);
+    return { address: node.address, state: node.state, breaker: node.breakerState, consecutiveFailures: node.consecutiveFailures, serving: reason === undefined };
   });
   const lowHitRate = options.minHitRate > 0 && hitRate.value !== null && hitRate.reads >= options.minHitRateSamples && hitRate.value < options.minHitRate;
   if (lowHitRate) {
