@@ -84,7 +84,7 @@ export class ShardedCache {
   readonly #loaderStats: CacheCounters['loads'];
   readonly #counters: CacheCounters;
   readonly #clock: Clock;
-  readonly #health: ResolvedOptions['health'];
+  readonly #healthOptions: ResolvedOptions['health'];
   readonly #hitRate: HitRateWindow;
   readonly #namespaces: NamespaceVersions;
   readonly #onClose: (() => void) | undefined;
@@ -102,8 +102,8 @@ export class ShardedCache {
     this.#reads = dependencies.counters.reads;
     this.#loaderStats = dependencies.counters.loads;
     this.#clock = dependencies.clock;
-    this.#health = dependencies.options.health;
-    this.#hitRate = new HitRateWindow(this.#health.hitRateWindowMs, this.#clock.now());
+    this.#healthOptions = dependencies.options.health;
+    this.#hitRate = new HitRateWindow(this.#healthOptions.hitRateWindowMs, this.#clock.now());
     this.#namespaces = new NamespaceVersions(this.#membership, this.#clock, dependencies.options, () => this.#assertOpen());
     this.#onClose = dependencies.onClose;
   }
@@ -329,7 +329,7 @@ export class ShardedCache {
    */
   health(): CacheHealth {
     const hitRate = this.#hitRate.observe(this.#clock.now(), this.#reads.hits, this.#reads.misses);
-    return buildHealth(this.#membership.nodes, hitRate, this.#health);
+    return buildHealth(this.#membership.nodes, hitRate, this.#healthOptions);
   }
 
   /**

@@ -17,7 +17,7 @@ import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harn
 
 // One attempt per read and one failure to eject, so one timeout is one ejection; probes far away, so the node stays out.
 const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes' | 'metrics'> = {
-  timeouts: { getMs: 150, getRetries: 0, setMs: 500, batchMs: 500, connectMs: 1000, connectRetries: 0 },
+  timeouts: { getMs: 300, getRetries: 0, setMs: 1000, batchMs: 1000, connectMs: 1000, connectRetries: 0 },
   health: { failureLimit: 1, retryTimeoutMs: 600_000, maxEjectedFraction: 0.5 },
   breaker: { volumeThreshold: 1000 },
 };
@@ -120,7 +120,7 @@ describe.each([
       expect(sampleValue(samples, 'shardcache_loader_calls_total')).toBe(2);
       expect(sampleValue(samples, 'shardcache_loader_coalesced_total')).toBe(2);
 
-      // Every request that reached a node is one histogram observation; b's timeout (150 ms deadline) is past the 0.1 s bucket.
+      // Every request that reached a node is one histogram observation; b's timeout (300 ms deadline) is past the 0.1 s bucket.
       expect(sampleValue(samples, 'shardcache_operation_duration_seconds_count', { op: 'get', node: a })).toBe(standIn === a ? 8 : 7);
       expect(sampleValue(samples, 'shardcache_operation_duration_seconds_count', { op: 'get', node: b })).toBe(2);
       expect(sampleValue(samples, 'shardcache_operation_duration_seconds_bucket', { op: 'get', node: b, le: '0.1' })).toBeLessThanOrEqual(1);
