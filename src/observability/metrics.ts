@@ -27,7 +27,7 @@ import type { BreakerState, NodeState, ShardcacheEmitter, ShardcacheEvents } fro
 import type { NodeHealth } from '../health/node-health.js';
 import type { CacheCounters } from './cache-stats.js';
 
-export interface MetricsOptions {
+export interface ResolvedMetricsOptions {
   readonly registry: Registry;
   readonly prefix: string;
   readonly buckets: readonly number[];
@@ -51,7 +51,7 @@ const READ_OPERATIONS = ['get', 'getMany'] as const;
  * Registers the metrics and starts observing; resolves with the function that undoes both.
  * @throws {ConfigError} when prom-client cannot be loaded or the registry already holds a metric of the same name.
  */
-export async function attachMetrics(options: MetricsOptions, source: MetricsSource): Promise<() => void> {
+export async function attachMetrics(options: ResolvedMetricsOptions, source: MetricsSource): Promise<() => void> {
   const client = await loadPromClient();
   const { registry, prefix } = options;
   const name = (suffix: string) => `${prefix}${suffix}`;
