@@ -5,6 +5,10 @@
  * parallel, bounded by `timeouts.connectMs`. A node that cannot be reached
  * at start does not fail `createCache`: its reads are misses while its client
  * keeps reconnecting in the background.
+ *
+ * With `metrics: { registry }`, the prom-client adapter is attached before
+ * any connection is made (a registry that already holds shardcache's metrics
+ * fails `createCache` with nothing left open) and detached by `close()`.
  */
 import type { Backend, KeyRules } from './backends/backend.js';
 import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
@@ -19,9 +23,13 @@ import { systemClock, type Clock } from './health/clock.js';
 import { NodeMembership } from './health/membership.js';
 import { NodeHealth } from './health/node-health.js';
 import { Ring } from './ring/ring.js';
+import { createCounters } from './observability/cache-stats.js';
+import { attachMetrics } from './observability/metrics.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
 const nodesByCache = new WeakMap<ShardedCache, readonly NodeHealth[]>();
+/** Tells caches apart on the process-wide diagnostics channel. */
+let lastCacheId = 0;
 
 /** The nodes behind a cache, for `shardcache/testing`; not part of the public surface. */
 export function nodesOf(cache: ShardedCache): readonly NodeHealth[] | undefined {
@@ -46,11 +54,35 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const resolved = await loadOptions(options, context.env ?? process.env);
   const xxhash32 = resolved.ring.algorithm === 'fast' ? await loadXxhash32() : undefined;
   const events = createEmitter();
-  const healthOptions = { health: resolved.health, breaker: resolved.breaker, clock: context.clock ?? systemClock, events };
+  const clock = context.clock ?? systemClock;
+  const cacheId = ++lastCacheId;
+  const healthOptions = { health: resolved.health, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new NodeHealth(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
+  const counters = createCounters();
+  const { registry, prefix, buckets } = resolved.metrics;
+  let detachMetrics: (() => void) | undefined;
+  if (registry) {
+    try {
+      detachMetrics = await attachMetrics({ registry, prefix, buckets }, { cacheId, nodes, counters, events, ringSize: () => membership.ring.members.length });
+    } catch (error) {
+      // Breakers keep interval timers; nothing may outlive a failed createCache.
+      for (const node of nodes) node.close();
+      await Promise.all(nodes.map((node) => node.backend.close()));
+      throw error;
+    }
+  }
   await Promise.allSettled(nodes.map((node) => node.backend.connect()));
-  const cache = new ShardedCache({ membership, codec: resolved.codec ?? defaultCodec, keyRules: keyRulesOf(resolved), options: resolved, events });
+  const cache = new ShardedCache({
+    membership,
+    codec: resolved.codec ?? defaultCodec,
+    keyRules: keyRulesOf(resolved),
+    options: resolved,
+    events,
+    clock,
+    counters,
+    onClose: detachMetrics,
+  });
   nodesByCache.set(cache, nodes);
   return cache;
 }

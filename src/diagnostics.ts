@@ -9,8 +9,10 @@ import diagnostics from 'node:diagnostics_channel';
 export type OperationOutcome = 'ok' | 'timeout' | 'error' | 'short-circuited';
 
 export interface OperationMessage {
+  /** Which cache in the process sent the request (the channel is process-wide). */
+  readonly cache: number;
   readonly node: string;
-  /** `get`, `getMany`, `set`, `setMany`, `del`, `delMany`. */
+  /** `get`, `getMany`, `set`, `setMany`, `del`, `delMany`; administration: `scanDelete`, `flush`, `counter`. */
   readonly operation: string;
   readonly outcome: OperationOutcome;
   readonly durationMs: number;

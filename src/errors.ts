@@ -102,3 +102,10 @@ export class BreakerOpenError extends ShardcacheError {
     this.node = node;
   }
 }
+
+/** The backend cannot do what was asked (memcached cannot list its keys); the message names the alternative. Nothing was sent. */
+export class UnsupportedOperationError extends ShardcacheError {
+  constructor(message: string) {
+    super('SHARDCACHE_UNSUPPORTED', message);
+  }
+}

@@ -1,6 +1,12 @@
 /** shardcache: client-side sharding for Redis and Memcached. The public surface, and nothing else. */
 export { createCache, type CreateCacheContext } from './create-cache.js';
-export type { ShardedCache, SetOptions, Loader, BatchLoader, KeyResult, CacheStats } from './cache/sharded-cache.js';
+export type { ShardedCache, SetOptions, Loader, BatchLoader, KeyResult } from './cache/sharded-cache.js';
+export type { CacheNamespace } from './cache/namespace.js';
+export type { AdminResult, InvalidateOptions, NodeAdminOutcome } from './cache/invalidation.js';
+export type { CacheStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';
+export type { CacheHealth, HealthStatus, NodeHealthReport } from './observability/health-report.js';
+export type { RecentHitRate } from './observability/hit-rate-window.js';
+export type { LatencySummary } from './observability/latency-window.js';
 export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
 export type { Clock } from './health/clock.js';
 export type { Codec } from './codec/codec.js';
@@ -10,6 +16,7 @@ export type {
   HealthOptions,
   KeyHash,
   MemoryOptions,
+  MetricsOptions,
   NodeObject,
   NodeSpec,
   RingAlgorithm,
@@ -28,5 +35,6 @@ export {
   InvalidValueError,
   NodeError,
   ShardcacheError,
+  UnsupportedOperationError,
   WriteFailedError,
 } from './errors.js';

@@ -24,6 +24,23 @@ export interface Backend {
   delMany(keys: readonly string[]): Promise<void>;
   /** Drops every entry on the node (Redis: the selected database). */
   flush(): Promise<void>;
+  /**
+   * An integer counter, in one atomic step: when `key` is absent it is
+   * created holding `initial` (expiring after `ttlSeconds`, 0 = never) and
+   * `initial` is the answer; otherwise `delta` (0 to read it) is added and
+   * the new value is the answer. Stored as decimal text, as memcached's
+   * incr stores it. A value that is not a counter rejects with a `rejected`
+   * NodeError.
+   */
+  counter(key: string, delta: number, initial: number, ttlSeconds: number): Promise<number>;
+  /**
+   * One step of deleting the keys that match a glob `pattern` (Redis MATCH
+   * syntax: `*`, `?`, `[...]`, `\` escapes): from `cursor` (`'0'` to start)
+   * it looks at about `count` keys, deletes the matching ones, and answers the
+   * next cursor (`'0'` when the pass is complete) and how many it deleted.
+   * Absent where the server cannot enumerate its keys (memcached).
+   */
+  scanDelete?(cursor: string, pattern: string, count: number): Promise<{ cursor: string; deleted: number }>;
   /** Resolves when the node answers a no-op request. */
   ping(): Promise<void>;
   /** Resolves when connected, or rejects when the first connection attempt failed. */

@@ -31,8 +31,8 @@ export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndC
 
 const { Server, Utils } = memjs;
 
-const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, flush: 0x08, noop: 0x0a, getkq: 0x0d, setq: 0x11, deleteq: 0x14 } as const;
-const STATUS = { ok: 0x00, notFound: 0x01 } as const;
+const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, increment: 0x05, flush: 0x08, noop: 0x0a, getkq: 0x0d, setq: 0x11, deleteq: 0x14 } as const;
+const STATUS = { ok: 0x00, notFound: 0x01, notNumeric: 0x06 } as const;
 /** Statuses about the request itself (too large, bad arguments, not stored): the node is fine. */
 const REQUEST_STATUSES = new Set([0x02, 0x03, 0x04, 0x05]);
 /** memcached reads an expiration over 30 days as a Unix time. */
@@ -174,6 +174,27 @@ export class MemcachedBackend implements Backend {
     });
   }
 
+  /**
+   * One binary INCREMENT: memcached itself creates an absent counter with the
+   * initial value (the expiration field is not all ones), so there is no
+   * add-then-incr race. Every key, including counters, is forgotten by
+   * memcached on eviction: callers must tolerate a counter restarting.
+   */
+  async counter(key: string, delta: number, initial: number, ttlSeconds: number): Promise<number> {
+    const extras = Buffer.alloc(20);
+    extras.writeBigUInt64BE(BigInt(delta), 0);
+    extras.writeBigUInt64BE(BigInt(initial), 8);
+    extras.writeUInt32BE(expirationOf(ttlSeconds), 16);
+    let value = 0;
+    await this.#exchange(Utils.makeRequestBuffer(OPCODE.increment, key, extras, EMPTY, this.#nextOpaque()), false, (response) => {
+      const status = response.header.status;
+      if (status === STATUS.notNumeric) throw new NodeError(this.address, 'rejected', 'memcached incr: the value is not a counter');
+      if (status !== STATUS.ok) throw this.#statusError(status, 'incr');
+      value = Number(response.val.readBigUInt64BE(0));
+    });
+    return value;
+  }
+
   reset(): void {
     if (this.#closed) return;
     const retired = this.#server;
@@ -258,9 +279,12 @@ export class MemcachedBackend implements Backend {
 function setExtras(ttlSeconds: number): Buffer {
   if (ttlSeconds === 0) return NO_FLAGS_NO_EXPIRY;
   const extras = Buffer.alloc(8);
-  const expiration = ttlSeconds > MAX_RELATIVE_TTL_SECONDS ? Math.floor(Date.now() / 1000) + ttlSeconds : ttlSeconds;
-  extras.writeUInt32BE(expiration, 4);
+  extras.writeUInt32BE(expirationOf(ttlSeconds), 4);
   return extras;
+}
+
+function expirationOf(ttlSeconds: number): number {
+  return ttlSeconds > MAX_RELATIVE_TTL_SECONDS ? Math.floor(Date.now() / 1000) + ttlSeconds : ttlSeconds;
 }
 
 function errorCode(error: unknown): string {

@@ -8,7 +8,9 @@
  * applications can exercise deadlines, ejection and fallback without a server.
  */
 import { LRUCache } from 'lru-cache';
+import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
+import { globMatcher } from './glob.js';
 
 export const MEMORY_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
 
@@ -73,6 +75,31 @@ export class MemoryBackend implements Backend {
   async flush(): Promise<void> {
     await this.#answering();
     this.#entries.clear();
+  }
+
+  async counter(key: string, delta: number, initial: number, ttlSeconds: number): Promise<number> {
+    await this.#answering();
+    const stored = this.#entries.get(key);
+    if (stored === undefined) {
+      this.#entries.set(key, Buffer.from(String(initial)), { ttl: ttlSeconds * 1000 });
+      return initial;
+    }
+    const text = stored.toString('latin1');
+    if (!/^\d{1,20}$/.test(text)) throw new NodeError(this.address, 'rejected', 'the value is not a counter');
+    const value = Number(text) + delta;
+    // As memcached's incr: the entry keeps the expiry it had.
+    const remainingMs = this.#entries.getRemainingTTL(key);
+    this.#entries.set(key, Buffer.from(String(value)), { ttl: Number.isFinite(remainingMs) ? Math.max(1, remainingMs) : 0 });
+    return value;
+  }
+
+  /** One pass over every entry, whatever `count` says: the node is in this process, there is no server to spare. */
+  async scanDelete(_cursor: string, pattern: string, _count: number): Promise<{ cursor: string; deleted: number }> {
+    await this.#answering();
+    const matches = globMatcher(pattern);
+    const doomed = [...this.#entries.keys()].filter(matches);
+    for (const key of doomed) this.#entries.delete(key);
+    return { cursor: '0', deleted: doomed.length };
   }
 
   async ping(): Promise<void> {

@@ -134,6 +134,18 @@ export class RedisBackend implements Backend {
     await this.#run(() => this.#client.flushdb());
   }
 
+  async counter(key: string, delta: number, initial: number, ttlSeconds: number): Promise<number> {
+    const value = await this.#run(() => this.#client.eval(COUNTER_SCRIPT, 1, key, delta, initial, ttlSeconds));
+    return Number(value);
+  }
+
+  /** SCAN (never KEYS, which blocks the server for the whole keyspace), then UNLINK (frees memory off the main thread). */
+  async scanDelete(cursor: string, pattern: string, count: number): Promise<{ cursor: string; deleted: number }> {
+    const [next, keys] = await this.#run(() => this.#client.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count));
+    const deleted = keys.length === 0 ? 0 : await this.#run(() => this.#client.unlink(...keys));
+    return { cursor: next.toString(), deleted };
+  }
+
   async ping(): Promise<void> {
     await this.#run(() => this.#client.ping());
   }
@@ -196,6 +208,21 @@ export class RedisBackend implements Backend {
 function nullToUndefined(value: Buffer | null): Buffer | undefined {
   return value ?? undefined;
 }
+
+/**
+ * `counter()` in one atomic step: SET NX creates the counter, else INCRBY
+ * (0 reads it). Two commands from the client could interleave with an expiry
+ * or a delete and restart the counter from 0.
+ */
+const COUNTER_SCRIPT = `
+local created
+if tonumber(ARGV[3]) > 0 then
+  created = redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3])
+else
+  created = redis.call('SET', KEYS[1], ARGV[2], 'NX')
+end
+if created then return tonumber(ARGV[2]) end
+return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
 /** Error replies about the request itself; the node is healthy. */
 const REQUEST_ERROR_CODES = new Set(['WRONGTYPE', 'ERR', 'NOPERM', 'NOSCRIPT']);

@@ -13,18 +13,29 @@
  *   whichever node owns the key by then.
  * - `set`, `mset`, `del` reject with a `ShardcacheError` when the node fails.
  * - Bad input rejects the whole call before anything is sent.
+ *
+ * Observability and administration live in their own modules
+ * (observability/, invalidation.ts, namespace.ts); this class records a
+ * key's hit or miss on its node and delegates the rest.
  */
 import type { KeyRules } from '../backends/backend.js';
 import type { Codec } from '../codec/codec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { MAX_TTL_SECONDS } from '../config/validate.js';
 import { ClosedError, InvalidArgumentError, InvalidValueError, WriteFailedError } from '../errors.js';
-import type { BreakerState, NodeState, ShardcacheEmitter } from '../events.js';
+import type { ShardcacheEmitter } from '../events.js';
 import { countsAgainstNode } from '../health/classify.js';
+import type { Clock } from '../health/clock.js';
 import type { NodeMembership } from '../health/membership.js';
 import type { NodeHealth } from '../health/node-health.js';
 import { SingleFlight } from '../loader/single-flight.js';
+import { buildStats, type CacheCounters, type CacheStats } from '../observability/cache-stats.js';
+import { buildHealth, type CacheHealth } from '../observability/health-report.js';
+import { HitRateWindow } from '../observability/hit-rate-window.js';
+import type { ReadTally } from '../observability/node-stats.js';
+import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
+import { CacheNamespace, checkNamespaceName, NamespaceVersions } from './namespace.js';
 import { scatter, type Batch } from './scatter.js';
 
 /** A key whose node did not answer, as opposed to a miss (`undefined`). */
@@ -49,18 +60,17 @@ export interface KeyResult<T> {
   readonly node: string;
 }
 
-export interface CacheStats {
-  readonly reads: { hits: number; misses: number; failures: number };
-  readonly loads: { calls: number; coalesced: number };
-  readonly nodes: { address: string; state: NodeState; breaker: BreakerState; consecutiveFailures: number }[];
-}
-
 export interface CacheDependencies {
   readonly membership: NodeMembership;
   readonly codec: Codec;
   readonly keyRules: KeyRules;
   readonly options: ResolvedOptions;
   readonly events: ShardcacheEmitter;
+  readonly clock: Clock;
+  /** Cache-wide read and load counters; the metrics adapter reads them too. */
+  readonly counters: CacheCounters;
+  /** Runs once when the cache closes (the metrics adapter detaching). */
+  readonly onClose?: () => void;
 }
 
 export class ShardedCache {
@@ -73,8 +83,14 @@ export class ShardedCache {
   readonly #defaultTtlSeconds: number;
   readonly #maxValueBytes: number;
   readonly #loads = new SingleFlight<unknown>();
-  readonly #reads = { hits: 0, misses: 0, failures: 0 };
-  readonly #loaderStats = { calls: 0, coalesced: 0 };
+  readonly #reads: CacheCounters['reads'];
+  readonly #loaderStats: CacheCounters['loads'];
+  readonly #counters: CacheCounters;
+  readonly #clock: Clock;
+  readonly #healthOptions: ResolvedOptions['health'];
+  readonly #hitRate: HitRateWindow;
+  readonly #namespaces: NamespaceVersions;
+  readonly #onClose: (() => void) | undefined;
   #closed = false;
 
   constructor(dependencies: CacheDependencies) {
@@ -85,6 +101,14 @@ export class ShardedCache {
     this.#timeouts = dependencies.options.timeouts;
     this.#defaultTtlSeconds = dependencies.options.defaultTtlSeconds;
     this.#maxValueBytes = dependencies.options.maxValueBytes;
+    this.#counters = dependencies.counters;
+    this.#reads = dependencies.counters.reads;
+    this.#loaderStats = dependencies.counters.loads;
+    this.#clock = dependencies.clock;
+    this.#healthOptions = dependencies.options.health;
+    this.#hitRate = new HitRateWindow(this.#healthOptions.hitRateWindowMs, this.#clock.now());
+    this.#namespaces = new NamespaceVersions(this.#membership, this.#clock, dependencies.options, () => this.#assertOpen());
+    this.#onClose = dependencies.onClose;
   }
 
   /**
@@ -107,7 +131,7 @@ export class ShardedCache {
   #read(key: string, attempt: number): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.call('get', this.#timeouts.getMs, (backend) => backend.get(key)).then(
-      (bytes) => this.#answer(bytes),
+      (bytes) => this.#answer(bytes, node.stats.reads.get),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error)) return this.#read(key, attempt + 1);
         this.#reads.failures++;
@@ -170,9 +194,10 @@ export class ShardedCache {
   ): Promise<void> {
     const { keys, positions } = batch;
     const node = batch.node.address;
+    const tally = batch.node.stats.reads.getMany;
     return batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
-        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, this.#answer(values[i]), node);
+        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, this.#answer(values[i], tally), node);
       },
       (error: unknown) => {
         if (!lastAttempt && countsAgainstNode(error)) {
@@ -318,24 +343,80 @@ export class ShardedCache {
     return this.#membership.ring.lookup(key)!.address;
   }
 
-  /** Counters since the cache was created, and each node's state. */
+  /**
+   * A snapshot, per node and for the whole cache: requests by outcome, key
+   * reads and hit rate (since creation), latency percentiles over each node's
+   * recent requests, and node and breaker state.
+   */
   stats(): CacheStats {
-    return {
-      reads: { ...this.#reads },
-      loads: { ...this.#loaderStats },
-      nodes: this.#membership.nodes.map((node) => ({
-        address: node.address,
-        state: node.state,
-        breaker: node.breakerState,
-        consecutiveFailures: node.consecutiveFailures,
-      })),
-    };
+    return buildStats(this.#membership.nodes, this.#counters, this.#clock.now());
+  }
+
+  /**
+   * `up`, `degraded` or `down`, with the reasons: nodes out of the ring,
+   * breakers not closed, nodes failing on the ring, a recent hit rate under
+   * `health.minHitRate`.
+   */
+  health(): CacheHealth {
+    const hitRate = this.#hitRate.observe(this.#clock.now(), this.#reads.hits, this.#reads.misses);
+    return buildHealth(this.#membership.nodes, hitRate, this.#healthOptions);
+  }
+
+  /**
+   * Deletes the keys matching a glob `pattern` (Redis syntax: `*`, `?`,
+   * `[...]`, `\`) on every node: SCAN + UNLINK on Redis, never KEYS. Nodes out
+   * of the ring are flushed before they return.
+   * @throws {UnsupportedOperationError} on memcached, which cannot list keys: use namespaces there.
+   * @throws {WriteFailedError} naming the nodes that failed; the others are done.
+   * @example
+   * await cache.invalidate('user:42:*');
+   */
+  async invalidate(pattern: string, options?: InvalidateOptions): Promise<AdminResult> {
+    this.#assertOpen();
+    return invalidateMatching(this.#membership, pattern, options, this.#timeouts.adminMs);
+  }
+
+  /**
+   * Drops every entry on every node (FLUSHDB, flush_all). Nodes out of the
+   * ring are flushed before they return.
+   * @throws {WriteFailedError} naming the nodes that failed; the others are cleared.
+   */
+  async clear(): Promise<AdminResult> {
+    this.#assertOpen();
+    try {
+      return await clearAll(this.#membership, this.#timeouts.adminMs);
+    } finally {
+      this.#namespaces.forget();
+    }
+  }
+
+  /**
+   * A view whose keys live in namespace `name` (stored as `name:<version>:key`),
+   * so they can all be dropped at once with `invalidateNamespace(name)`, on
+   * every backend.
+   * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, or holds ':', whitespace or control characters.
+   */
+  namespace(name: string): CacheNamespace {
+    checkNamespaceName(name);
+    return new CacheNamespace(this, name, this.#namespaces);
+  }
+
+  /**
+   * Drops every entry of namespace `name` on every node by moving it to a new
+   * version, and resolves that version. This process sees it at once, others
+   * within `namespaceVersionCacheMs`.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node holding the version fails.
+   */
+  async invalidateNamespace(name: string): Promise<number> {
+    checkNamespaceName(name);
+    return this.#namespaces.bump(name);
   }
 
   /** Closes every connection and stops every timer. Later calls reject with `ClosedError`. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onClose?.();
     for (const node of this.#membership.nodes) node.close();
     await Promise.all(this.#membership.nodes.map((node) => node.backend.close()));
   }
@@ -346,8 +427,8 @@ export class ShardedCache {
     write.catch(() => {});
   }
 
-  /** Decodes a read; counts the hit or miss. An undecodable value is a miss. */
-  #answer(bytes: Buffer | undefined): unknown {
+  /** Decodes a read; counts the hit or miss, for the cache and for the node that answered. An undecodable value is a miss. */
+  #answer(bytes: Buffer | undefined, node: ReadTally): unknown {
     let value: unknown;
     if (bytes !== undefined) {
       try {
@@ -356,8 +437,13 @@ export class ShardedCache {
         value = undefined;
       }
     }
-    if (value === undefined) this.#reads.misses++;
-    else this.#reads.hits++;
+    if (value === undefined) {
+      this.#reads.misses++;
+      node.misses++;
+    } else {
+      this.#reads.hits++;
+      node.hits++;
+    }
     return value;
   }
 

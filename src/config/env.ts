@@ -34,8 +34,11 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS: number('health', 'retryTimeoutMs'),
   SHARDCACHE_HEALTH_MAX_EJECTED_FRACTION: number('health', 'maxEjectedFraction'),
   SHARDCACHE_HEALTH_FAILOVER_TTL_SECONDS: number('health', 'failoverTtlSeconds'),
+  SHARDCACHE_HEALTH_MIN_HIT_RATE: number('health', 'minHitRate'),
+  SHARDCACHE_HEALTH_MIN_HIT_RATE_SAMPLES: number('health', 'minHitRateSamples'),
   SHARDCACHE_BREAKER_ERROR_THRESHOLD_PERCENTAGE: number('breaker', 'errorThresholdPercentage'),
   SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: number('breaker', 'resetTimeoutMs'),
+  SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number(undefined, 'namespaceVersionCacheMs'),
   SHARDCACHE_DEFAULT_TTL_SECONDS: number(undefined, 'defaultTtlSeconds'),
   SHARDCACHE_MAX_VALUE_BYTES: number(undefined, 'maxValueBytes'),
 };

@@ -4,20 +4,24 @@
  * The caller's objects are never written to; the result is a new object.
  */
 import { ConfigError } from '../errors.js';
+import type { Registry } from 'prom-client';
 import type { Codec } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
 import { DEFAULTS, type ResolvedNode, type ResolvedOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
 
-const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'health', 'breaker', 'memory', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
+const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'health', 'breaker', 'memory', 'metrics', 'namespaceVersionCacheMs', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
 const GROUPS: Record<string, readonly string[]> = {
   ring: Object.keys(DEFAULTS.ring),
   timeouts: Object.keys(DEFAULTS.timeouts),
   health: Object.keys(DEFAULTS.health),
   breaker: Object.keys(DEFAULTS.breaker),
   memory: Object.keys(DEFAULTS.memory),
+  metrics: Object.keys(DEFAULTS.metrics),
 };
+/** Prometheus metric names: `[a-zA-Z_:][a-zA-Z0-9_:]*`; a prefix may also be empty. */
+const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 const HOUR_MS = 3_600_000;
 
 /** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
@@ -30,6 +34,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const memory = group(merged, 'memory');
   const health = group(merged, 'health');
   const breaker = group(merged, 'breaker');
+  const metrics = group(merged, 'metrics');
 
   const algorithm = oneOf(ring.algorithm, ['ketama', 'fast'] as const, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
@@ -50,6 +55,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       connectMs: integer(timeouts.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1, 600_000),
       connectRetries: integer(timeouts.connectRetries, 'timeouts.connectRetries', DEFAULTS.timeouts.connectRetries, 0, 100),
       connectBackoffMs: integer(timeouts.connectBackoffMs, 'timeouts.connectBackoffMs', DEFAULTS.timeouts.connectBackoffMs, 0, 600_000),
+      adminMs: integer(timeouts.adminMs, 'timeouts.adminMs', DEFAULTS.timeouts.adminMs, 1, 600_000),
     },
     health: {
       failureLimit: integer(health.failureLimit, 'health.failureLimit', DEFAULTS.health.failureLimit, 1, 1000),
@@ -59,6 +65,9 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       maxEjectedFraction: fraction(health.maxEjectedFraction, 'health.maxEjectedFraction', DEFAULTS.health.maxEjectedFraction),
       failoverTtlSeconds: integer(health.failoverTtlSeconds, 'health.failoverTtlSeconds', DEFAULTS.health.failoverTtlSeconds, 1, MAX_TTL_SECONDS),
       returnJournalLimit: integer(health.returnJournalLimit, 'health.returnJournalLimit', DEFAULTS.health.returnJournalLimit, 0, 10_000_000),
+      minHitRate: fraction(health.minHitRate, 'health.minHitRate', DEFAULTS.health.minHitRate),
+      minHitRateSamples: integer(health.minHitRateSamples, 'health.minHitRateSamples', DEFAULTS.health.minHitRateSamples, 1, 1_000_000_000),
+      hitRateWindowMs: integer(health.hitRateWindowMs, 'health.hitRateWindowMs', DEFAULTS.health.hitRateWindowMs, 1000, 24 * HOUR_MS),
     },
     breaker: {
       errorThresholdPercentage: integer(breaker.errorThresholdPercentage, 'breaker.errorThresholdPercentage', DEFAULTS.breaker.errorThresholdPercentage, 1, 100),
@@ -69,6 +78,12 @@ export function validateOptions(merged: Raw): ResolvedOptions {
     memory: {
       maxEntriesPerNode: integer(memory.maxEntriesPerNode, 'memory.maxEntriesPerNode', DEFAULTS.memory.maxEntriesPerNode, 1, 2 ** 31),
     },
+    metrics: {
+      registry: registry(metrics.registry),
+      prefix: metricPrefix(metrics.prefix),
+      buckets: buckets(metrics.buckets),
+    },
+    namespaceVersionCacheMs: integer(merged.namespaceVersionCacheMs, 'namespaceVersionCacheMs', DEFAULTS.namespaceVersionCacheMs, 0, HOUR_MS),
     defaultTtlSeconds: integer(merged.defaultTtlSeconds, 'defaultTtlSeconds', DEFAULTS.defaultTtlSeconds, 0, MAX_TTL_SECONDS),
     maxValueBytes: integer(merged.maxValueBytes, 'maxValueBytes', DEFAULTS.maxValueBytes, 1, 512 * 1024 * 1024),
     codec: codec(merged.codec),
@@ -141,6 +156,35 @@ function nodes(value: unknown): ResolvedNode[] {
     }
   });
   return parsed;
+}
+
+/** Anything with prom-client's Registry methods: the caller's prom-client copy may not be this package's. */
+function registry(value: unknown): Registry | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<Record<'registerMetric' | 'getSingleMetric' | 'removeSingleMetric' | 'metrics', unknown>> | null;
+  const methods = ['registerMetric', 'getSingleMetric', 'removeSingleMetric', 'metrics'] as const;
+  if (candidate === null || typeof candidate !== 'object' || methods.some((method) => typeof candidate[method] !== 'function')) {
+    throw new ConfigError('metrics.registry', `expected a prom-client Registry (new Registry() from 'prom-client'), got ${describe(value)}`);
+  }
+  return value as Registry;
+}
+
+function metricPrefix(value: unknown): string {
+  if (value === undefined) return DEFAULTS.metrics.prefix;
+  if (typeof value !== 'string' || !METRIC_PREFIX.test(value)) {
+    throw new ConfigError('metrics.prefix', `expected letters, digits, '_' or ':' not starting with a digit, such as 'shardcache_', got ${describe(value)}`);
+  }
+  return value;
+}
+
+function buckets(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULTS.metrics.buckets;
+  const valid =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((bound, i) => typeof bound === 'number' && Number.isFinite(bound) && bound > 0 && (i === 0 || bound > (value[i - 1] as number)));
+  if (!valid) throw new ConfigError('metrics.buckets', `expected a non-empty array of increasing positive numbers of seconds, got ${describe(value)}`);
+  return Object.freeze([...(value as number[])]);
 }
 
 function codec(value: unknown): Codec | undefined {

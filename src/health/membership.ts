@@ -81,6 +81,15 @@ export class NodeMembership implements Membership {
     return true;
   }
 
+  /**
+   * For a node that is out (ejected or being probed): it will be flushed
+   * before it returns, so a clear or an invalidation it could not be reached
+   * for still holds once it is back. False when the node is on the ring.
+   */
+  flushOnReturn(node: NodeHealth): boolean {
+    return this.#ejected.has(node.address) && this.#journal.overflow(node.address);
+  }
+
   async readmit(node: NodeHealth): Promise<{ invalidatedKeys: number; flushed: boolean }> {
     let invalidatedKeys = 0;
     let flushed = false;

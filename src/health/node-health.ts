@@ -19,6 +19,7 @@ import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/opti
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
 import { BreakerOpenError, DeadlineError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
+import { NodeStats } from '../observability/node-stats.js';
 import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
 import { countsAgainstNode } from './classify.js';
@@ -38,6 +39,8 @@ export interface NodeHealthOptions {
   readonly breaker: Required<BreakerOptions>;
   readonly clock: Clock;
   readonly events: ShardcacheEmitter;
+  /** Tells this cache's diagnostics messages from other caches' in the process. @default 0 */
+  readonly cacheId?: number;
 }
 
 const PROBE_BACKOFF_FACTOR = 2;
@@ -51,6 +54,8 @@ export class NodeHealth implements RingMember {
   readonly weight: number;
   readonly name: string | undefined;
   readonly backend: Backend;
+  /** Requests, hits, misses and recent latencies, for stats, health and metrics. */
+  readonly stats = new NodeStats();
 
   readonly #options: NodeHealthOptions;
   readonly #breaker: NodeBreaker;
@@ -98,7 +103,7 @@ export class NodeHealth implements RingMember {
    */
   call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
     const connection = this.#connection;
-    const started = operationChannel.hasSubscribers ? this.#options.clock.now() : -1;
+    const started = this.#options.clock.now();
     if (!this.#breaker.closed) {
       // Open: refused at once. Half-open: opossum admits the one trial call.
       return this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation)).then(
@@ -144,17 +149,23 @@ export class NodeHealth implements RingMember {
 
   #succeeded(operation: string, started: number): void {
     this.#consecutiveFailures = 0;
-    if (started >= 0) this.#publish(operation, 'ok', started);
+    this.#record(operation, 'ok', started);
   }
 
   /** Runs before the caller hears of the failure, so that a retry already sees the node ejected. */
   #callFailed(error: unknown, operation: string, started: number, connection: number): void {
     if (countsAgainstNode(error)) this.#failed(connection, error instanceof DeadlineError);
-    if (started >= 0) this.#publish(operation, outcomeOf(error), started);
+    this.#record(operation, outcomeOf(error), started);
   }
 
-  #publish(operation: string, outcome: OperationOutcome, started: number): void {
-    operationChannel.publish({ node: this.address, operation, outcome, durationMs: this.#options.clock.now() - started });
+  /** Every request is counted and timed (stats, health, metrics); the diagnostics message costs nothing without subscribers. */
+  #record(operation: string, outcome: OperationOutcome, started: number): void {
+    const ended = this.#options.clock.now();
+    const durationMs = ended - started;
+    this.stats.record(operation, outcome, durationMs, ended);
+    if (operationChannel.hasSubscribers) {
+      operationChannel.publish({ cache: this.#options.cacheId ?? 0, node: this.address, operation, outcome, durationMs });
+    }
   }
 
   close(): void {

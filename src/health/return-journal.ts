@@ -38,6 +38,17 @@ export class ReturnJournal {
     }
   }
 
+  /**
+   * Makes the node's return flush it, as an overflowing journal does: for a
+   * clear or an invalidation it missed while out. False when `node` is not out.
+   */
+  overflow(node: string): boolean {
+    const journal = this.#byNode.get(node);
+    if (!journal) return false;
+    journal.overflowed = true;
+    return true;
+  }
+
   /** Everything recorded for `node` so far, leaving its journal open and empty. */
   take(node: string): JournalEntries {
     const journal = this.#byNode.get(node) ?? { keys: new Map(), overflowed: false };

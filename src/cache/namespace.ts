@@ -1,0 +1,246 @@
+/**
+ * Namespaces: groups of keys dropped together by changing a version, on
+ * every backend (memcached cannot list keys, so this is the only way there).
+ *
+ * - A namespace `users` stores `key` as `users:<version>:key`. Its version is
+ *   a counter under `users:__version`, on whichever node the ring gives that
+ *   key. `invalidateNamespace('users')` increments it: entries of older
+ *   versions become unreachable and age out by their TTL (or LRU).
+ * - A missing version counter is created holding the wall-clock time in
+ *   milliseconds, never 0 or 1: a counter lost to eviction, a restart or a
+ *   flush starts again above every version handed out before (increments
+ *   are rare next to a millisecond clock), so a lost counter invalidates the
+ *   namespace instead of resurrecting old entries. This assumes the clocks of
+ *   the processes sharing the cache agree to within the time between a
+ *   counter's creation and its loss.
+ * - Each process reuses a version it read for `namespaceVersionCacheMs`
+ *   (1 s by default): an invalidation made by another process is seen here
+ *   within that time; one made by this process, at once. Concurrent reads of
+ *   one version share one request.
+ * - When the version's node fails, the last version this process knew is
+ *   used, however old: nobody can have moved the version on a node nobody
+ *   reaches (an ejected node's counter is re-created on its stand-in, which
+ *   invalidates). With no version known yet, reads are misses (getOrLoad calls
+ *   its loader, without writing back) and writes reject.
+ * - Names are 1 to 128 characters without ':' (so no namespace's keys can
+ *   collide with another's), whitespace or control characters. The prefix
+ *   counts against the backend's key length limit.
+ */
+import type { ResolvedOptions } from '../config/options.js';
+import { BreakerOpenError, DeadlineError, InvalidArgumentError, InvalidKeyError, NodeError } from '../errors.js';
+import { countsAgainstNode } from '../health/classify.js';
+import type { Clock } from '../health/clock.js';
+import type { NodeMembership } from '../health/membership.js';
+import type { BatchLoader, KeyResult, Loader, SetOptions, ShardedCache } from './sharded-cache.js';
+
+const NAME = /^[^\s:\u0000-\u001f\u007f]{1,128}$/u;
+
+export function checkNamespaceName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new InvalidArgumentError(`a namespace name is 1 to 128 characters without ':', whitespace or control characters, got ${JSON.stringify(name)}`);
+  }
+}
+
+function versionKey(name: string): string {
+  return `${name}:__version`;
+}
+
+/** The versions of one cache's namespaces, as this process knows them. */
+export class NamespaceVersions {
+  readonly #membership: NodeMembership;
+  readonly #clock: Clock;
+  readonly #cacheMs: number;
+  readonly #timeouts: ResolvedOptions['timeouts'];
+  readonly #known = new Map<string, { version: number; readAt: number }>();
+  readonly #reading = new Map<string, Promise<number>>();
+  readonly #assertOpen: () => void;
+
+  /** `assertOpen` throws `ClosedError` once the cache is closed, before anything is sent. */
+  constructor(membership: NodeMembership, clock: Clock, options: Pick<ResolvedOptions, 'timeouts' | 'namespaceVersionCacheMs'>, assertOpen: () => void) {
+    this.#assertOpen = assertOpen;
+    this.#membership = membership;
+    this.#clock = clock;
+    this.#cacheMs = options.namespaceVersionCacheMs;
+    this.#timeouts = options.timeouts;
+  }
+
+  /**
+   * `name:<version>:`, the prefix of the namespace's keys now.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the version is unknown and its node failed.
+   * @throws {ClosedError} once the cache is closed.
+   */
+  async prefix(name: string): Promise<string> {
+    this.#assertOpen();
+    const known = this.#known.get(name);
+    if (known !== undefined && this.#clock.now() - known.readAt < this.#cacheMs) return `${name}:${known.version}:`;
+    const startedAt = this.#clock.now();
+    let reading = this.#reading.get(name);
+    if (reading === undefined) {
+      reading = this.#read(name).finally(() => this.#reading.delete(name));
+      this.#reading.set(name, reading);
+    }
+    try {
+      const version = await reading;
+      // A bump that finished while this read was in flight knows better.
+      const latest = this.#known.get(name);
+      if (latest === undefined || latest.readAt <= startedAt) this.#known.set(name, { version, readAt: this.#clock.now() });
+      return `${name}:${this.#known.get(name)!.version}:`;
+    } catch (error) {
+      if (known !== undefined && isNodeFailure(error)) return `${name}:${known.version}:`;
+      throw error;
+    }
+  }
+
+  /**
+   * Moves the namespace to a new version and resolves it.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the version's node fails.
+   */
+  async bump(name: string): Promise<number> {
+    this.#assertOpen();
+    const version = await this.#counter(name, 1, this.#timeouts.adminMs);
+    this.#known.set(name, { version, readAt: this.#clock.now() });
+    return version;
+  }
+
+  /** Forgets every version (after a clear, which dropped the counters). */
+  forget(): void {
+    this.#known.clear();
+  }
+
+  /** Reads the version (creating it when missing), retried like a GET on whichever node owns it by then. */
+  async #read(name: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#counter(name, 0, this.#timeouts.getMs);
+      } catch (error) {
+        if (attempt >= this.#timeouts.getRetries || !countsAgainstNode(error)) throw error;
+      }
+    }
+  }
+
+  #counter(name: string, delta: number, deadlineMs: number): Promise<number> {
+    const key = versionKey(name);
+    // A write: on a stand-in it is journaled and its TTL capped, like any other.
+    const route = this.#membership.routeWrite(key, 0);
+    // Wall-clock time, not the injected clock: versions are compared across processes and restarts.
+    const initial = Date.now();
+    return route.node.call('counter', deadlineMs, (backend) => backend.counter(key, delta, initial, route.ttlSeconds));
+  }
+}
+
+function isNodeFailure(error: unknown): boolean {
+  return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError;
+}
+
+/** What a read does when the namespace's version cannot be known: a miss, as for any failed read. */
+function unknownVersion(error: unknown): undefined {
+  if (isNodeFailure(error)) return undefined;
+  throw error;
+}
+
+/**
+ * A view of the cache whose keys live in one namespace. The same calls as the
+ * cache, with keys given without the prefix; `invalidate()` drops them all.
+ * Cheap to create: versions are shared by every view of the same cache.
+ * @example
+ * const users = cache.namespace('users');
+ * await users.set('1', { name: 'Ada' });       // stored as users:<version>:1
+ * await cache.invalidateNamespace('users');    // every users entry is gone, on every node
+ */
+export class CacheNamespace {
+  readonly name: string;
+  readonly #cache: ShardedCache;
+  readonly #versions: NamespaceVersions;
+
+  constructor(cache: ShardedCache, name: string, versions: NamespaceVersions) {
+    this.#cache = cache;
+    this.name = name;
+    this.#versions = versions;
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKeys([key]);
+    const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
+    return prefix === undefined ? undefined : this.#cache.get<T>(prefix + key);
+  }
+
+  async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+    checkKeys(keys);
+    const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
+    return prefix === undefined ? keys.map(() => undefined) : this.#cache.mget<T>(keys.map((key) => prefix + key));
+  }
+
+  async mgetDetailed<T = unknown>(keys: readonly string[]): Promise<KeyResult<T>[]> {
+    checkKeys(keys);
+    let prefix: string;
+    try {
+      prefix = await this.#versions.prefix(this.name);
+    } catch (error) {
+      unknownVersion(error);
+      const node = (error as { node?: string }).node ?? '';
+      return keys.map((key) => ({ key, status: 'failed', value: undefined, node }));
+    }
+    const results = await this.#cache.mgetDetailed<T>(keys.map((key) => prefix + key));
+    return results.map((result, i) => ({ ...result, key: keys[i]! }));
+  }
+
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+    checkKeys([key]);
+    await this.#cache.set((await this.#versions.prefix(this.name)) + key, value, options);
+  }
+
+  async mset(entries: readonly (readonly [string, unknown])[], options?: SetOptions): Promise<void> {
+    if (!Array.isArray(entries)) throw new InvalidArgumentError('mset takes an array of [key, value] pairs');
+    checkKeys(entries.map((entry) => (Array.isArray(entry) ? entry[0] : undefined)));
+    const prefix = await this.#versions.prefix(this.name);
+    await this.#cache.mset(entries.map(([key, value]) => [prefix + key, value] as const), options);
+  }
+
+  async del(key: string): Promise<boolean> {
+    checkKeys([key]);
+    return this.#cache.del((await this.#versions.prefix(this.name)) + key);
+  }
+
+  async getOrLoad<T>(key: string, loader: Loader<T>, options?: SetOptions): Promise<T> {
+    checkKeys([key]);
+    if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
+    const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
+    return prefix === undefined ? loader() : this.#cache.getOrLoad(prefix + key, loader, options);
+  }
+
+  async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: SetOptions): Promise<(T | undefined)[]> {
+    checkKeys(keys);
+    if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
+    const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
+    if (prefix === undefined) {
+      const answers = await loader([...keys]);
+      if (answers instanceof Map) return keys.map((key) => answers.get(key));
+      if (!Array.isArray(answers) || answers.length !== keys.length) {
+        throw new InvalidArgumentError(`the batch loader must return a Map or an array of ${keys.length} values aligned with the keys it was given`);
+      }
+      return [...answers];
+    }
+    return this.#cache.mgetOrLoad(
+      keys.map((key) => prefix + key),
+      async (missing) => {
+        const own = missing.map((key) => key.slice(prefix.length));
+        const answers = await loader(own);
+        // The cache matches a Map's answers by key: give them back their prefix.
+        return answers instanceof Map ? new Map(own.map((key, i) => [missing[i]!, answers.get(key)])) : answers;
+      },
+      options,
+    );
+  }
+
+  /** Drops every entry of the namespace, on every node; resolves the new version. */
+  invalidate(): Promise<number> {
+    return this.#versions.bump(this.name);
+  }
+}
+
+function checkKeys(keys: readonly unknown[]): void {
+  if (!Array.isArray(keys)) throw new InvalidArgumentError('expected an array of keys');
+  for (const key of keys) {
+    if (typeof key !== 'string' || key.length === 0) throw new InvalidKeyError(`key must be a non-empty string, got ${typeof key === 'string' ? 'an empty string' : typeof key}`);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `cache.stats()`: a snapshot, per node and for the whole cache, of requests
+ * by outcome, key reads, hit rate and recent latency percentiles. Counters
+ * run from the cache's creation; percentiles cover each node's last
+ * LATENCY_WINDOW_SAMPLES requests that ended within LATENCY_WINDOW_MS.
+ * Built only when asked: the per-request cost is in NodeStats.
+ */
+import type { BreakerState, NodeState } from '../events.js';
+import type { NodeHealth } from '../health/node-health.js';
+import { LATENCY_WINDOW_MS, summarize, type LatencySummary } from './latency-window.js';
+import type { NodeStats } from './node-stats.js';
+
+/** Cache-wide counters ShardedCache keeps (keys, not requests). */
+export interface CacheCounters {
+  /** Keys read: answered hit or miss, or failed on every attempt (answered as a miss). */
+  readonly reads: { hits: number; misses: number; failures: number };
+  /** Loader calls of getOrLoad/mgetOrLoad, and callers (keys, for batches) that joined a load in flight. */
+  readonly loads: { calls: number; coalesced: number };
+}
+
+export function createCounters(): CacheCounters {
+  return { reads: { hits: 0, misses: 0, failures: 0 }, loads: { calls: 0, coalesced: 0 } };
+}
+
+/** Requests sent to nodes (or refused by an open breaker), by how they ended. */
+export interface RequestCounts {
+  /** Every request, whatever its outcome. */
+  readonly total: number;
+  /** Refused, reset, protocol or server errors (not timeouts). */
+  readonly errors: number;
+  /** Missed deadlines. */
+  readonly timeouts: number;
+  /** Not sent: the node's breaker was open. */
+  readonly shortCircuited: number;
+}
+
+export interface NodeStatsSnapshot {
+  readonly address: string;
+  readonly state: NodeState;
+  readonly breaker: BreakerState;
+  readonly consecutiveFailures: number;
+  readonly requests: RequestCounts;
+  /** Keys this node answered. */
+  readonly reads: { readonly hits: number; readonly misses: number };
+  /** hits / (hits + misses); `null` before the first read. */
+  readonly hitRate: number | null;
+  readonly latencyMs: LatencySummary & { readonly windowMs: number };
+}
+
+export interface CacheStats {
+  /** Keys read through the cache; `failures` were answered as misses because no node answered. */
+  readonly reads: { readonly hits: number; readonly misses: number; readonly failures: number };
+  readonly loads: { readonly calls: number; readonly coalesced: number };
+  /** hits / (hits + misses) over every key read; `null` before the first read. */
+  readonly hitRate: number | null;
+  readonly requests: RequestCounts;
+  /** Percentiles over every node's recent requests together. */
+  readonly latencyMs: LatencySummary & { readonly windowMs: number };
+  readonly nodes: NodeStatsSnapshot[];
+}
+
+export function buildStats(nodes: readonly NodeHealth[], counters: CacheCounters, now: number): CacheStats {
+  const snapshots = nodes.map((node) => nodeSnapshot(node, now));
+  const { hits, misses, failures } = counters.reads;
+  return {
+    reads: { hits, misses, failures },
+    loads: { ...counters.loads },
+    hitRate: ratio(hits, misses),
+    requests: {
+      total: sum(snapshots, (node) => node.requests.total),
+      errors: sum(snapshots, (node) => node.requests.errors),
+      timeouts: sum(snapshots, (node) => node.requests.timeouts),
+      shortCircuited: sum(snapshots, (node) => node.requests.shortCircuited),
+    },
+    latencyMs: { ...summarize(nodes.map((node) => node.stats.latency), now), windowMs: LATENCY_WINDOW_MS },
+    nodes: snapshots,
+  };
+}
+
+function nodeSnapshot(node: NodeHealth, now: number): NodeStatsSnapshot {
+  const hits = node.stats.reads.get.hits + node.stats.reads.getMany.hits;
+  const misses = node.stats.reads.get.misses + node.stats.reads.getMany.misses;
+  return {
+    address: node.address,
+    state: node.state,
+    breaker: node.breakerState,
+    consecutiveFailures: node.consecutiveFailures,
+    requests: requestCounts(node.stats),
+    reads: { hits, misses },
+    hitRate: ratio(hits, misses),
+    latencyMs: { ...summarize([node.stats.latency], now), windowMs: LATENCY_WINDOW_MS },
+  };
+}
+
+function requestCounts(stats: NodeStats): RequestCounts {
+  let ok = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let shortCircuited = 0;
+  for (const counts of stats.operations.values()) {
+    ok += counts.ok;
+    errors += counts.error;
+    timeouts += counts.timeout;
+    shortCircuited += counts.shortCircuited;
+  }
+  return { total: ok + errors + timeouts + shortCircuited, errors, timeouts, shortCircuited };
+}
+
+/** hits / (hits + misses), rounded to 4 places; `null` when there were none. */
+export function ratio(hits: number, misses: number): number | null {
+  const reads = hits + misses;
+  return reads === 0 ? null : Math.round((hits / reads) * 10_000) / 10_000;
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  let total = 0;
+  for (const item of items) total += value(item);
+  return total;
+}

@@ -1,0 +1,215 @@
+/**
+ * The prom-client adapter. It exists only when `metrics: { registry }` is
+ * given, and prom-client is loaded then (a dynamic import), so the core never
+ * needs it. It registers on the caller's Registry, never the global one.
+ *
+ * Sources, all published by the core, none of them knowing about metrics:
+ * - counters and gauges are read at scrape time (`collect`) from what the
+ *   core keeps anyway for `cache.stats()` (NodeStats, CacheCounters, node and
+ *   breaker state, the ring), so `/metrics` and `stats()` always agree and a
+ *   request pays nothing for them;
+ * - the latency histogram observes the `shardcache:operation` diagnostics
+ *   channel, keeping only this cache's messages (the channel is process-wide);
+ * - ejections, re-admissions, refused ejections and failed probes come from
+ *   `cache.events`.
+ * `detach()` (called by `cache.close()`) unsubscribes and unregisters
+ * everything, so a new cache can register on the same registry.
+ *
+ * Naming follows Prometheus practice: the prefix, base units (seconds),
+ * `_total` on counters, and labels with bounded values (op, node address,
+ * result, state), never keys.
+ */
+import type { Registry } from 'prom-client';
+import type { OperationMessage } from '../diagnostics.js';
+import { operationChannel } from '../diagnostics.js';
+import { ConfigError } from '../errors.js';
+import type { BreakerState, NodeState, ShardcacheEmitter, ShardcacheEvents } from '../events.js';
+import type { NodeHealth } from '../health/node-health.js';
+import type { CacheCounters } from './cache-stats.js';
+
+export interface ResolvedMetricsOptions {
+  readonly registry: Registry;
+  readonly prefix: string;
+  readonly buckets: readonly number[];
+}
+
+/** What the adapter reads; all of it owned by the core. */
+export interface MetricsSource {
+  readonly cacheId: number;
+  readonly nodes: readonly NodeHealth[];
+  readonly counters: CacheCounters;
+  readonly events: ShardcacheEmitter;
+  /** Nodes on the ring now. */
+  ringSize(): number;
+}
+
+const NODE_STATES: readonly NodeState[] = ['up', 'ejected', 'probing'];
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+const READ_OPERATIONS = ['get', 'getMany'] as const;
+
+/**
+ * Registers the metrics and starts observing; resolves with the function that undoes both.
+ * @throws {ConfigError} when prom-client cannot be loaded or the registry already holds a metric of the same name.
+ */
+export async function attachMetrics(options: ResolvedMetricsOptions, source: MetricsSource): Promise<() => void> {
+  const client = await loadPromClient();
+  const { registry, prefix } = options;
+  const name = (suffix: string) => `${prefix}${suffix}`;
+  // Created unregistered, then registered together once no name is taken, so a clash leaves the registry as it was.
+  const registers: Registry[] = [];
+  const { nodes, counters } = source;
+
+  const operations = new client.Counter({
+    name: name('operations_total'),
+    help: 'Requests to cache nodes by operation and result: hit or miss (get), ok (other operations), error, timeout, short-circuited (breaker open, not sent).',
+    labelNames: ['op', 'node', 'result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const node of nodes) {
+        for (const [op, counts] of node.stats.operations) {
+          const labels = (result: string) => ({ op, node: node.address, result });
+          if (op === 'get') {
+            this.inc(labels('hit'), node.stats.reads.get.hits);
+            this.inc(labels('miss'), node.stats.reads.get.misses);
+          } else {
+            this.inc(labels('ok'), counts.ok);
+          }
+          this.inc(labels('error'), counts.error);
+          this.inc(labels('timeout'), counts.timeout);
+          this.inc(labels('short-circuited'), counts.shortCircuited);
+        }
+      }
+    },
+  });
+
+  const readKeys = new client.Counter({
+    name: name('read_keys_total'),
+    help: 'Keys answered by cache nodes, by operation (get, getMany) and result (hit, miss). Hit ratio: hit / (hit + miss).',
+    labelNames: ['op', 'node', 'result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const node of nodes) {
+        for (const op of READ_OPERATIONS) {
+          this.inc({ op, node: node.address, result: 'hit' }, node.stats.reads[op].hits);
+          this.inc({ op, node: node.address, result: 'miss' }, node.stats.reads[op].misses);
+        }
+      }
+    },
+  });
+
+  const readFailures = new client.Counter({
+    name: name('read_failures_total'),
+    help: 'Keys whose read failed on every attempt (node down, hung or breaker open) and were answered as misses.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(counters.reads.failures);
+    },
+  });
+
+  const duration = new client.Histogram({
+    name: name('operation_duration_seconds'),
+    help: 'Time from a request to a cache node until its reply or its missed deadline, by operation. Requests refused by an open breaker are not observed.',
+    labelNames: ['op', 'node'],
+    buckets: [...options.buckets],
+    registers,
+  });
+
+  const loaderCalls = new client.Counter({
+    name: name('loader_calls_total'),
+    help: 'Loader (database) calls made by getOrLoad and mgetOrLoad.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(counters.loads.calls);
+    },
+  });
+
+  const loaderCoalesced = new client.Counter({
+    name: name('loader_coalesced_total'),
+    help: 'Loads that joined a load of the same key already in flight instead of calling the loader (keys, for batches).',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(counters.loads.coalesced);
+    },
+  });
+
+  const nodeState = new client.Gauge({
+    name: name('node_state'),
+    help: 'Node state: 1 for the current one of up, ejected (out of the ring), probing (out, being probed); 0 for the others.',
+    labelNames: ['node', 'state'],
+    registers,
+    collect() {
+      for (const node of nodes) for (const state of NODE_STATES) this.set({ node: node.address, state }, node.state === state ? 1 : 0);
+    },
+  });
+
+  const breakerState = new client.Gauge({
+    name: name('breaker_state'),
+    help: "Circuit breaker state per node: 1 for the current one of closed, open, half-open; 0 for the others.",
+    labelNames: ['node', 'state'],
+    registers,
+    collect() {
+      for (const node of nodes) for (const state of BREAKER_STATES) this.set({ node: node.address, state }, node.breakerState === state ? 1 : 0);
+    },
+  });
+
+  const ringNodes = new client.Gauge({
+    name: name('ring_nodes'),
+    help: 'Nodes on the ring now (configured nodes minus those out).',
+    registers,
+    collect() {
+      this.set(source.ringSize());
+    },
+  });
+
+  /** A per-node counter of one event, every node's series present from the start. */
+  const counted = (event: keyof ShardcacheEvents, suffix: string, help: string) => {
+    const counter = new client.Counter({ name: name(suffix), help, labelNames: ['node'], registers });
+    for (const node of nodes) counter.inc({ node: node.address }, 0);
+    return { event, counter, listener: ({ node }: { node: string }) => counter.inc({ node }) };
+  };
+  const listeners = [
+    counted('node:ejected', 'node_ejections_total', 'Times a node was taken off the ring after failureLimit consecutive failures.'),
+    counted('node:ejection-refused', 'node_ejections_refused_total', 'Ejections refused because maxEjectedFraction of the nodes were out already (the node stayed, behind its breaker).'),
+    counted('node:readmitted', 'node_readmissions_total', 'Times an ejected node passed its probe and returned to the ring.'),
+    counted('node:probe-failed', 'node_probe_failures_total', 'Failed probes of ejected nodes.'),
+  ];
+
+  const metrics = [operations, readKeys, readFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...listeners.map((l) => l.counter)];
+  const taken = metrics.find((metric) => registry.getSingleMetric(nameOf(metric)) !== undefined);
+  if (taken !== undefined) {
+    throw new ConfigError('metrics.registry', `already holds a metric named ${nameOf(taken)} (another cache?): give each cache its own registry or metrics.prefix`);
+  }
+  for (const metric of metrics) registry.registerMetric(metric);
+
+  for (const { event, listener } of listeners) source.events.on(event, listener as never);
+
+  const observe = (message: unknown) => {
+    const { cache, outcome, operation, node, durationMs } = message as OperationMessage;
+    if (cache === source.cacheId && outcome !== 'short-circuited') duration.observe({ op: operation, node }, durationMs / 1000);
+  };
+  operationChannel.subscribe(observe);
+
+  return () => {
+    operationChannel.unsubscribe(observe);
+    for (const { event, listener } of listeners) source.events.off(event, listener as never);
+    for (const metric of metrics) registry.removeSingleMetric(nameOf(metric));
+  };
+}
+
+/** Every prom-client metric carries its name; the type declarations leave it out. */
+function nameOf(metric: object): string {
+  return (metric as { name: string }).name;
+}
+
+async function loadPromClient(): Promise<typeof import('prom-client')> {
+  try {
+    return await import('prom-client');
+  } catch (error) {
+    throw new ConfigError('metrics.registry', 'metrics need the prom-client package: npm install prom-client', { cause: error });
+  }
+}
