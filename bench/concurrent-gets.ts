@@ -40,10 +40,10 @@ const QUICK = ARGS.quick;
 const NODES = 3;
 const WIDTH = 1_000;
 const KEY_COUNT = 10_000;
-const ROUNDS_PER_BLOCK = QUICK ? 10 : 40;
+const ROUNDS_PER_BLOCK = QUICK ? 10 : 25;
 const WARMUP_ROUNDS = QUICK ? 5 : 40;
 const CAP_MS = QUICK ? 300 : 2_000;
-const REPEATS = { count: QUICK ? 3 : 7, budgetMs: QUICK ? 8_000 : 90_000 };
+const REPEATS = { count: QUICK ? 3 : 11, budgetMs: QUICK ? 8_000 : 90_000 };
 const RAW_TARGET = 1;
 const PROXY_TARGET = 2;
 
