@@ -31,14 +31,15 @@ export async function shardcachePeer(name: string, backend: ServerBackend, addre
     },
     notes() {
       const failures = cache.stats().reads.failures - failuresBefore;
-      const ejections = ejected.slice(ejectionsBefore).length;
-      const breakers = breakersOpened.slice(breakersBefore).length;
-      const parts = [
+      const timed = [
         failures > 0 ? `${failures} failed reads (deadline or error)` : '',
-        ejections > 0 ? `${ejections} node ejection(s)` : '',
-        breakers > 0 ? `${breakers} breaker(s) opened` : '',
-      ];
-      return parts.filter(Boolean).join('; ') || undefined;
+        ejected.length > ejectionsBefore ? `${ejected.length - ejectionsBefore} node ejection(s)` : '',
+        breakersOpened.length > breakersBefore ? `${breakersOpened.length - breakersBefore} breaker(s) opened` : '',
+      ].filter(Boolean);
+      // Ejections and open breakers from before the timed repeats (verification, warm-up) last 30 s by default.
+      const before = [ejectionsBefore > 0 ? `${ejectionsBefore} ejection(s)` : '', breakersBefore > 0 ? `${breakersBefore} breaker(s) opened` : ''].filter(Boolean);
+      const parts = [...timed, ...(before.length > 0 ? [`before timing: ${before.join(', ')}`] : [])];
+      return parts.join('; ') || undefined;
     },
     async teardown() {
       await cache.close();
