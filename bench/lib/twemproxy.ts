@@ -11,9 +11,9 @@
  * (the benchmarks check that by reading seeded keys through it).
  *
  * Nothing is left behind: stop() is idempotent and bounded; a process 'exit'
- * handler SIGKILLs any proxy still running, and SIGINT/SIGTERM end the
- * process through process.exit so that handler (and the server harness's)
- * runs.
+ * handler SIGKILLs any proxy still running and removes its temp dir, and
+ * SIGINT/SIGTERM end the process through process.exit so that handler (and
+ * the server harness's) runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,7 @@ export interface Twemproxy {
 }
 
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 let handlersInstalled = false;
 
 function installHandlers(): void {
@@ -53,6 +54,7 @@ function installHandlers(): void {
   handlersInstalled = true;
   process.once('exit', () => {
     for (const child of running) kill(child, 'SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
@@ -79,6 +81,7 @@ export function twemproxyConfig(port: number, options: TwemproxyOptions): string
 export async function startTwemproxy(options: TwemproxyOptions): Promise<Twemproxy> {
   installHandlers();
   const dir = mkdtempSync(join(tmpdir(), 'shardcache-twemproxy-'));
+  dirs.add(dir);
   const [port, statsPort] = await twoFreePorts();
   const config = twemproxyConfig(port, options);
   const configPath = join(dir, 'nutcracker.yml');
@@ -98,6 +101,7 @@ export async function startTwemproxy(options: TwemproxyOptions): Promise<Twempro
   const stop = async () => {
     await terminate(child);
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   };
   try {
     await waitForPort(port, child, () => spawnError);
