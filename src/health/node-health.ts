@@ -5,7 +5,9 @@
  *
  * - Every call runs through the breaker and one deadline; a late reply has
  *   already counted as a failure when its deadline passed.
- * - After `failureLimit` consecutive counted failures the node asks its
+ * - After `failureLimit` consecutive counted failures (requests that were
+ *   already in flight when a failure was counted add nothing: a burst that
+ *   times out together is one failure) the node asks its
  *   membership to be ejected, and if they were missed deadlines its
  *   connection is replaced (a hung server keeps its socket open and requests
  *   would queue behind it).
@@ -62,6 +64,9 @@ export class NodeHealth implements RingMember {
   #membership: Membership | undefined;
   #state: NodeState = 'up';
   #consecutiveFailures = 0;
+  /** Requests sent so far, and how many had been sent when the last failure was counted. */
+  #sent = 0;
+  #sentBeforeLastFailure = 0;
   /** Bumped when the connection is replaced: failures of calls made on the old one do not replace the new one. */
   #connection = 0;
   #probeAttempt = 0;
@@ -103,6 +108,7 @@ export class NodeHealth implements RingMember {
    */
   call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
     const connection = this.#connection;
+    const sequence = ++this.#sent;
     const started = this.#options.clock.now();
     if (!this.#breaker.closed) {
       // Open: refused at once. Half-open: opossum admits the one trial call.
@@ -112,7 +118,7 @@ export class NodeHealth implements RingMember {
           return result;
         },
         (error: unknown) => {
-          this.#callFailed(error, operation, started, connection);
+          this.#callFailed(error, operation, started, connection, sequence);
           throw error;
         },
       );
@@ -128,8 +134,7 @@ export class NodeHealth implements RingMember {
         reply = Promise.reject(error);
       }
       const fail = (error: unknown) => {
-        this.#breaker.failed(error);
-        this.#callFailed(error, operation, started, connection);
+        if (this.#callFailed(error, operation, started, connection, sequence)) this.#breaker.failed(error);
         reject(error);
       };
       const deadline = startDeadline(deadlineMs, () => fail(new DeadlineError(this.address, operation, deadlineMs)));
@@ -152,10 +157,22 @@ export class NodeHealth implements RingMember {
     this.#record(operation, 'ok', started);
   }
 
-  /** Runs before the caller hears of the failure, so that a retry already sees the node ejected. */
-  #callFailed(error: unknown, operation: string, started: number, connection: number): void {
-    if (countsAgainstNode(error)) this.#failed(connection, error instanceof DeadlineError);
+  /**
+   * Runs before the caller hears of the failure, so that a retry already sees
+   * the node ejected. Returns false for an echo: a failure of a request that
+   * was already in flight when an earlier failure was counted. A burst of a
+   * thousand requests whose tail misses its deadline (a saturated client,
+   * one slow moment of the server) is one piece of evidence against the
+   * node, not a thousand consecutive failures; a node that keeps failing is
+   * still ejected by the requests sent after the first failure.
+   */
+  #callFailed(error: unknown, operation: string, started: number, connection: number, sequence: number): boolean {
     this.#record(operation, outcomeOf(error), started);
+    if (!countsAgainstNode(error)) return true;
+    if (sequence <= this.#sentBeforeLastFailure) return false;
+    this.#sentBeforeLastFailure = this.#sent;
+    this.#failed(connection, error instanceof DeadlineError);
+    return true;
   }
 
   /** Every request is counted and timed (stats, health, metrics); the diagnostics message costs nothing without subscribers. */

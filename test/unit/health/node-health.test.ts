@@ -140,10 +140,25 @@ describe('ejection', () => {
   it('replaces a connection that misses its deadlines (hung), once per connection', async () => {
     const { nodes, backends } = pool(3, { failureLimit: 2, maxEjectedFraction: 0 });
     backends[0]!.hung = true;
-    await Promise.all([read(nodes[0]!), read(nodes[0]!), read(nodes[0]!), read(nodes[0]!)]);
+    await read(nodes[0]!);
+    await Promise.all([read(nodes[0]!), read(nodes[0]!), read(nodes[0]!)]);
     expect(backends[0]!.resets).toBe(1);
     await Promise.all([read(nodes[0]!), read(nodes[0]!)]);
     expect(backends[0]!.resets).toBe(2);
+    for (const node of nodes) node.close();
+  });
+
+  it('counts the failures of requests already in flight together as one', async () => {
+    const { nodes, backends, seen } = pool(3, { failureLimit: 2 });
+    backends[0]!.hung = true;
+    // A burst that times out is one piece of evidence, however large.
+    await Promise.all(Array.from({ length: 50 }, () => read(nodes[0]!)));
+    expect(nodes[0]!.consecutiveFailures).toBe(1);
+    expect(nodes[0]!.state).toBe('up');
+    // A request sent after that failure was seen is new evidence.
+    await read(nodes[0]!);
+    expect(nodes[0]!.state).toBe('ejected');
+    expect(seen.filter((e) => e.name === 'node:ejected')).toHaveLength(1);
     for (const node of nodes) node.close();
   });
 
