@@ -24,7 +24,7 @@ import type { Response, Server as MemjsServer } from 'memjs';
 import { NodeError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
-import { WriteCoalescer } from './coalesce-writes.js';
+import { GetBatcher } from './get-batcher.js';
 import { keyFrames } from './memcached-frames.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
@@ -54,9 +54,10 @@ export class MemcachedBackend implements Backend {
   #server: MemjsServer;
   #opaque = 0;
   #closed = false;
-  readonly #writes = new WriteCoalescer();
-  /** Gets made after the first one in this tick, by key; sent on the next tick. */
-  #pendingGets: Map<string, { resolve: (value: Buffer | undefined) => void; reject: (error: unknown) => void }[]> | undefined;
+  readonly #gets = new GetBatcher(
+    (key) => this.#getOne(key),
+    (keys) => this.getMany(keys),
+  );
   readonly #tunedSockets = new WeakSet<Socket>();
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
@@ -74,40 +75,20 @@ export class MemcachedBackend implements Backend {
     return this.ping();
   }
 
-  /**
-   * The first get of a tick is sent at once as a GET. Gets that follow in the
-   * same tick are sent together on the next tick as one GETKQ...NOOP batch:
-   * a burst of concurrent gets costs one frame each on the wire but one
-   * request on the socket, and the server answers only the hits.
-   */
+  /** Batched per tick (see GetBatcher): a lone get is a GET, a burst's later gets one GETKQ...NOOP request. */
   get(key: string): Promise<Buffer | undefined> {
-    if (this.#pendingGets !== undefined) {
-      return new Promise((resolve, reject) => {
-        const waiters = this.#pendingGets!.get(key);
-        if (waiters === undefined) this.#pendingGets!.set(key, [{ resolve, reject }]);
-        else waiters.push({ resolve, reject });
-      });
-    }
-    this.#pendingGets = new Map();
-    process.nextTick(this.#sendPendingGets);
+    return this.#gets.get(key);
+  }
+
+  #getOne(key: string): Promise<Buffer | undefined> {
     let value: Buffer | undefined;
     return this.#exchange(keyFrames(OPCODE.get, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
-      if (status === STATUS.ok) value = Buffer.from(response.val);
+      // A view into the chunk memjs read, which memjs never writes again; the codec copies what it keeps.
+      if (status === STATUS.ok) value = response.val;
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
     }, () => value);
   }
-
-  readonly #sendPendingGets = (): void => {
-    const pending = this.#pendingGets!;
-    this.#pendingGets = undefined;
-    if (pending.size === 0) return;
-    const keys = [...pending.keys()];
-    this.getMany(keys).then(
-      (values) => keys.forEach((key, i) => pending.get(key)!.forEach((waiter) => waiter.resolve(values[i]))),
-      (error: unknown) => pending.forEach((waiters) => waiters.forEach((waiter) => waiter.reject(error))),
-    );
-  };
 
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const positions = new Map<string, number>();
@@ -119,7 +100,7 @@ export class MemcachedBackend implements Backend {
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
       const index = positions.get(response.key.toString('utf8'));
       if (index === undefined) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for');
-      values[index] = Buffer.from(response.val);
+      values[index] = response.val;
     });
     return values;
   }
@@ -245,24 +226,17 @@ export class MemcachedBackend implements Backend {
       this.#server.onError(opaque, (error: unknown) => {
         reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
       });
-      this.#coalesceWrites();
       this.#server.write(frames);
+      this.#tuneSocket();
     });
   }
 
-  /**
-   * memjs leaves Nagle's algorithm on and writes each request on its own, so
-   * its socket (an internal, `_socket`, present once connected) gets
-   * `noDelay` and bursts of requests leave in one write.
-   */
-  #coalesceWrites(): void {
-    const socket = (this.#server as unknown as { _socket?: Socket; connected?: boolean })._socket;
-    if (socket === undefined || !(this.#server as unknown as { connected?: boolean }).connected) return;
-    if (!this.#tunedSockets.has(socket)) {
-      this.#tunedSockets.add(socket);
-      socket.setNoDelay(true);
-    }
-    this.#writes.beforeWrite(socket);
+  /** memjs leaves Nagle's algorithm on; its socket (an internal, `_socket`, present once connected) gets `noDelay`. */
+  #tuneSocket(): void {
+    const socket = (this.#server as unknown as { _socket?: Socket })._socket;
+    if (socket === undefined || this.#tunedSockets.has(socket)) return;
+    this.#tunedSockets.add(socket);
+    socket.setNoDelay(true);
   }
 
   #nextOpaque(): number {

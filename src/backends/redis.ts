@@ -21,7 +21,7 @@
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
-import { WriteCoalescer } from './coalesce-writes.js';
+import { GetBatcher } from './get-batcher.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -36,7 +36,10 @@ export interface RedisBackendOptions {
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
-  readonly #writes = new WriteCoalescer();
+  readonly #gets = new GetBatcher(
+    (key) => this.#getOne(key),
+    (keys) => this.getMany(keys),
+  );
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
@@ -93,10 +96,18 @@ export class RedisBackend implements Backend {
     });
   }
 
+  /**
+   * Batched per tick (see GetBatcher): a lone get is a GET, a burst's later
+   * gets one MGET. (MGET reads a key of another type as nil, a miss, where
+   * GET would answer WRONGTYPE; for a cache both mean "no value".)
+   */
   get(key: string): Promise<Buffer | undefined> {
-    // A promise chain rather than #run: this is the hot path.
+    return this.#gets.get(key);
+  }
+
+  // Promise chains rather than #run: these are the hot path.
+  #getOne(key: string): Promise<Buffer | undefined> {
     this.#wakeIfEnded();
-    this.#coalesceWrites();
     return this.#client.getBuffer(key).then(nullToUndefined, this.#fail);
   }
 
@@ -174,11 +185,6 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.#nodeError(error);
     }
-  }
-
-  /** While connected, requests made in one tick leave in one write. */
-  #coalesceWrites(): void {
-    if (this.#client.status === 'ready') this.#writes.beforeWrite(this.#client.stream);
   }
 
   #wakeIfEnded(): void {
