@@ -17,7 +17,8 @@ interface Waiter {
 export class GetBatcher {
   readonly #getOne: (key: string) => Promise<Value>;
   readonly #getMany: (keys: readonly string[]) => Promise<Value[]>;
-  /** Gets after the first in this tick, by key; undefined when no get was made this tick. */
+  #gotThisTick = false;
+  /** Gets after the first in this tick, by key; created by the second. */
   #later: Map<string, Waiter[]> | undefined;
 
   constructor(getOne: (key: string) => Promise<Value>, getMany: (keys: readonly string[]) => Promise<Value[]>) {
@@ -26,12 +27,12 @@ export class GetBatcher {
   }
 
   get(key: string): Promise<Value> {
-    const later = this.#later;
-    if (later === undefined) {
-      this.#later = new Map();
-      process.nextTick(this.#sendLater);
+    if (!this.#gotThisTick) {
+      this.#gotThisTick = true;
+      process.nextTick(this.#endTick);
       return this.#getOne(key);
     }
+    const later = (this.#later ??= new Map());
     return new Promise((resolve, reject) => {
       const waiters = later.get(key);
       if (waiters === undefined) later.set(key, [{ resolve, reject }]);
@@ -39,10 +40,11 @@ export class GetBatcher {
     });
   }
 
-  readonly #sendLater = (): void => {
-    const later = this.#later!;
+  readonly #endTick = (): void => {
+    this.#gotThisTick = false;
+    const later = this.#later;
+    if (later === undefined) return;
     this.#later = undefined;
-    if (later.size === 0) return;
     const keys = [...later.keys()];
     this.#getMany(keys).then(
       (values) => keys.forEach((key, i) => later.get(key)!.forEach((waiter) => waiter.resolve(values[i]))),
