@@ -24,7 +24,7 @@
  * a redis-server or memcached) and removes their temp dirs.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +246,11 @@ class Instance implements ServerProcess {
   pause(): void {
     this.#signalRunning('SIGSTOP');
     this.#paused = true;
+    // A stop takes effect when each thread is next scheduled: a request
+    // written right after kill() could still be answered. Wait (bounded)
+    // until the kernel reports every thread stopped.
+    const until = Date.now() + STOP_SETTLE_MS;
+    while (!allThreadsStopped(this.pid) && Date.now() < until);
   }
 
   resume(): void {
@@ -292,6 +297,22 @@ class Instance implements ServerProcess {
 
   #signalRunning(sig: NodeJS.Signals): void {
     if (!signal(this.#child.process, sig)) throw new Error(`${this.kind} on ${this.address} (pid ${this.pid}) is not running`);
+  }
+}
+
+const STOP_SETTLE_MS = 500;
+
+/** Every thread of `pid` in state T (stopped), per /proc; false if it cannot be read. */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    const threads = readdirSync(`/proc/${pid}/task`);
+    return threads.every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the command name, which is in parentheses and may contain spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    });
+  } catch {
+    return false;
   }
 }
 
