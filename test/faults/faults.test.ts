@@ -9,6 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationMessage } from '../../src/diagnostics.js';
 import { createCache, type ShardcacheEvents, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
+import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
 // Deadlines roomy enough for a loaded CI machine; failure handling as in production.
@@ -59,32 +60,13 @@ function keysOwnedBy(cache: ShardedCache, address: string, count: number, prefix
   return keys;
 }
 
-/** Handles that keep a process alive, by type. */
-function openHandles(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  return counts;
-}
-
-async function expectNothingLeftOpen(before: Record<string, number>): Promise<void> {
-  // Sockets release their handles on a later tick after destroy().
-  for (let tick = 0; tick < 50; tick++) {
-    const now = openHandles();
-    if ((now.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0) && (now.Timeout ?? 0) <= (before.Timeout ?? 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const after = openHandles();
-  expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
-  expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
-}
-
 describe.each([
   ['redis', startRedis],
   ['memcached', startMemcached],
 ] as const)('%s under real faults', (backend, start) => {
   let servers: ServerProcess[];
   let cache: ShardedCache;
-  let handlesBefore: Record<string, number>;
+  let handlesBefore: HandleCounts;
   let unexpected: unknown[];
   const recordUnexpected = (error: unknown) => unexpected.push(error);
 
