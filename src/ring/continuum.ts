@@ -22,8 +22,13 @@ const MIN_INDEX_BITS = 4;
 const MAX_INDEX_BITS = 16;
 
 export class Continuum {
-  readonly #values: Uint32Array;
-  readonly #owners: Uint32Array;
+  /**
+   * Sorted points, each followed by its owner: [value0, owner0, value1, ...].
+   * Interleaved so the owner of the point a search ends on is in the same
+   * cache line (at 1000 servers the continuum is over 1 MB).
+   */
+  readonly #points: Uint32Array;
+  readonly #count: number;
   /** `#bucketStart[b]`: first position whose value is >= b << #shift; one extra entry holds the length. */
   readonly #bucketStart: Uint32Array;
   readonly #shift: number;
@@ -43,12 +48,12 @@ export class Continuum {
     for (let i = 0; i < total; i++) order[i] = i;
     // Array.prototype.sort is stable, and ties break on insertion order.
     const sorted = Array.from(order).sort((a, b) => values[a]! - values[b]! || a - b);
-    this.#values = new Uint32Array(total);
-    this.#owners = new Uint32Array(total);
+    this.#count = total;
+    this.#points = new Uint32Array(2 * total);
     for (let i = 0; i < total; i++) {
       const from = sorted[i]!;
-      this.#values[i] = values[from]!;
-      this.#owners[i] = owners[from]!;
+      this.#points[2 * i] = values[from]!;
+      this.#points[2 * i + 1] = owners[from]!;
     }
     const bits = Math.min(MAX_INDEX_BITS, Math.max(MIN_INDEX_BITS, Math.ceil(Math.log2(total + 1))));
     this.#shift = 32 - bits;
@@ -56,24 +61,25 @@ export class Continuum {
     let position = 0;
     for (let bucket = 0; bucket <= 1 << bits; bucket++) {
       const floor = bucket * 2 ** this.#shift;
-      while (position < total && this.#values[position]! < floor) position++;
+      while (position < total && this.#points[2 * position]! < floor) position++;
       this.#bucketStart[bucket] = position;
     }
   }
 
   /** Server index owning `hash`; -1 when the continuum is empty. */
   lookup(hash: number): number {
-    const values = this.#values;
-    if (values.length === 0) return -1;
+    const points = this.#points;
+    const count = this.#count;
+    if (count === 0) return -1;
     const bucket = hash >>> this.#shift;
     // The answer is in this bucket or is the next bucket's first point.
     let low = this.#bucketStart[bucket]!;
     let high = this.#bucketStart[bucket + 1]!;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (values[middle]! < hash) low = middle + 1;
+      if (points[2 * middle]! < hash) low = middle + 1;
       else high = middle;
     }
-    return this.#owners[low === values.length ? 0 : low]!;
+    return points[2 * (low === count ? 0 : low) + 1]!;
   }
 }
