@@ -20,6 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning, within } from '../../test/harness/servers.js';
 
 const HOST = '127.0.0.1';
 const READY_WITHIN_MS = 5_000;
@@ -113,10 +114,6 @@ export async function startTwemproxy(options: TwemproxyOptions): Promise<Twempro
   return { host: HOST, port, address: `${HOST}:${port}`, pid: child.pid!, config, stop };
 }
 
-function isRunning(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
 /** Signals only a child Node has not reaped, so the PID cannot have been reused. */
 function kill(child: ChildProcess, sig: NodeJS.Signals): void {
   if (!isRunning(child)) return;
@@ -134,15 +131,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   if (await within(exited, EXIT_WITHIN_MS)) return;
   kill(child, 'SIGKILL');
   if (!(await within(exited, EXIT_WITHIN_MS))) throw new Error(`nutcracker pid ${child.pid} did not exit after SIGKILL`);
-}
-
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function waitForPort(port: number, child: ChildProcess, spawnError: () => Error | undefined): Promise<void> {

@@ -399,7 +399,7 @@ async function waitUntilAnswering(kind: ServerKind, port: number, child: Child, 
   throw new Error(`not answering within ${withinMs} ms (last: ${last})`);
 }
 
-function isRunning(proc: ChildProcess): boolean {
+export function isRunning(proc: ChildProcess): boolean {
   return proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null;
 }
 
@@ -431,7 +431,7 @@ async function terminate(proc: ChildProcess, first: NodeJS.Signals): Promise<voi
 }
 
 /** Whether `promise` settled within `ms`; the timer is always cleared. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
