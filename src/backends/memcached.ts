@@ -90,19 +90,22 @@ export class MemcachedBackend implements Backend {
     }, () => value);
   }
 
-  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    const positions = new Map<string, number>();
-    keys.forEach((key, index) => positions.set(key, index));
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const values: (Buffer | undefined)[] = new Array(keys.length).fill(undefined);
-    await this.#exchange(keyFrames(OPCODE.getkq, keys, this.#nextOpaque(), OPCODE.noop), true, (response) => {
+    // A connection's requests are answered in order, hits only: each answer
+    // names the next of the asked-for keys it belongs to, so a forward scan
+    // places it (no lookup table per batch). Anything else is a protocol error.
+    let next = 0;
+    const frames = keyFrames(OPCODE.getkq, keys, this.#nextOpaque(), OPCODE.noop);
+    return this.#exchange(frames, true, (response) => {
       if (response.header.opcode === OPCODE.noop) return;
       const status = response.header.status;
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
-      const index = positions.get(response.key.toString('utf8'));
-      if (index === undefined) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for');
+      const index = keys.indexOf(response.key.toString('utf8'), next);
+      if (index === -1) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for, or out of order');
       values[index] = response.val;
-    });
-    return values;
+      next = index + 1;
+    }, () => values);
   }
 
   async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
