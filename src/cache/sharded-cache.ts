@@ -166,22 +166,37 @@ export class ShardedCache {
    * its node did not answer) into a result. A node's failed batch is retried
    * on whichever node owns its keys by then.
    */
-  async #readMany<R>(keys: readonly string[], toResult: (key: string, value: unknown, node: string) => R): Promise<R[]> {
-    this.#assertOpen();
-    if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
-    for (const key of keys) checkKey(key, this.#keyRules);
-    const results = new Array<R>(keys.length);
-    const ownerOf = (key: string) => this.#membership.ring.lookup(key)!;
-    const { batches: firstBatches, repeats } = scatter(keys, ownerOf);
-    let batches = firstBatches;
-    for (let attempt = 0; batches.length > 0; attempt++) {
-      const lastAttempt = attempt >= this.#timeouts.getRetries;
-      const retry = { keys: [] as string[], positions: [] as number[] };
-      await Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, toResult)));
-      batches = scatter(retry.keys, ownerOf, retry.positions).batches;
+  #readMany<R>(keys: readonly string[], toResult: (key: string, value: unknown, node: string) => R): Promise<R[]> {
+    // Checks that throw become rejections; the read is a promise chain (no
+    // async layers), as on get.
+    let scattered: ReturnType<typeof scatter<NodeHealth>>;
+    try {
+      this.#assertOpen();
+      if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
+      for (const key of keys) checkKey(key, this.#keyRules);
+      scattered = scatter(keys, this.#ownerOf);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
-    return results;
+    const results = new Array<R>(keys.length);
+    const { batches, repeats } = scattered;
+    return this.#readBatches(batches, 0, results, toResult).then(() => {
+      for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
+      return results;
+    });
+  }
+
+  readonly #ownerOf = (key: string): NodeHealth => this.#membership.ring.lookup(key)!;
+
+  /** Reads every batch in parallel; keys of failed batches are read again, by their owners by then, while retries remain. */
+  #readBatches<R>(batches: Batch<NodeHealth>[], attempt: number, results: R[], toResult: (key: string, value: unknown, node: string) => R): Promise<void> {
+    const lastAttempt = attempt >= this.#timeouts.getRetries;
+    const retry = { keys: [] as string[], positions: [] as number[] };
+    const reads = batches.length === 1 ? this.#readBatch(batches[0]!, lastAttempt, retry, results, toResult) : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, toResult)));
+    return reads.then(() => {
+      if (retry.keys.length === 0) return;
+      return this.#readBatches(scatter(retry.keys, this.#ownerOf, retry.positions).batches, attempt + 1, results, toResult);
+    });
   }
 
   /** Reads one node's batch into `results`; on a failure worth retrying, queues its keys in `retry` instead. */
