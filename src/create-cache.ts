@@ -56,7 +56,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const events = createEmitter();
   const clock = context.clock ?? systemClock;
   const cacheId = ++lastCacheId;
-  const healthOptions = { health: resolved.health, breaker: resolved.breaker, clock, events, cacheId };
+  const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new NodeHealth(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
   const counters = createCounters();

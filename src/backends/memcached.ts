@@ -24,7 +24,6 @@ import type { Response, Server as MemjsServer } from 'memjs';
 import { NodeError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
-import { GetBatcher } from './get-batcher.js';
 import { keyFrames } from './memcached-frames.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
@@ -54,10 +53,6 @@ export class MemcachedBackend implements Backend {
   #server: MemjsServer;
   #opaque = 0;
   #closed = false;
-  readonly #gets = new GetBatcher(
-    (key) => this.#getOne(key),
-    (keys) => this.getMany(keys),
-  );
   readonly #tunedSockets = new WeakSet<Socket>();
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
@@ -75,12 +70,7 @@ export class MemcachedBackend implements Backend {
     return this.ping();
   }
 
-  /** Batched per tick (see GetBatcher): a lone get is a GET, a burst's later gets one GETKQ...NOOP request. */
   get(key: string): Promise<Buffer | undefined> {
-    return this.#gets.get(key);
-  }
-
-  #getOne(key: string): Promise<Buffer | undefined> {
     let value: Buffer | undefined;
     return this.#exchange(keyFrames(OPCODE.get, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;

@@ -21,7 +21,6 @@
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
-import { GetBatcher } from './get-batcher.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -36,10 +35,6 @@ export interface RedisBackendOptions {
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
-  readonly #gets = new GetBatcher(
-    (key) => this.#getOne(key),
-    (keys) => this.getMany(keys),
-  );
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
@@ -96,21 +91,13 @@ export class RedisBackend implements Backend {
     });
   }
 
-  /**
-   * Batched per tick (see GetBatcher): a lone get is a GET, a burst's later
-   * gets one MGET. (MGET reads a key of another type as nil, a miss, where
-   * GET would answer WRONGTYPE; for a cache both mean "no value".)
-   */
-  get(key: string): Promise<Buffer | undefined> {
-    return this.#gets.get(key);
-  }
-
   // Promise chains rather than #run: these are the hot path.
-  #getOne(key: string): Promise<Buffer | undefined> {
+  get(key: string): Promise<Buffer | undefined> {
     this.#wakeIfEnded();
     return this.#client.getBuffer(key).then(nullToUndefined, this.#fail);
   }
 
+  /** One MGET. (MGET reads a key of another type as nil, a miss, where GET would answer WRONGTYPE; for a cache both mean "no value".) */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     this.#wakeIfEnded();
     return this.#client.mgetBuffer(...keys).then((values) => values.map(nullToUndefined), this.#fail);

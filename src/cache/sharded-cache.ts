@@ -130,7 +130,7 @@ export class ShardedCache {
 
   #read(key: string, attempt: number): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
-    return node.call('get', this.#timeouts.getMs, (backend) => backend.get(key)).then(
+    return node.get(key).then(
       (bytes) => this.#answer(bytes, node.stats.reads.get),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error)) return this.#read(key, attempt + 1);

@@ -27,6 +27,7 @@ import { NodeBreaker } from './breaker.js';
 import { countsAgainstNode } from './classify.js';
 import type { Clock } from './clock.js';
 import { startDeadline, withDeadline } from './deadline.js';
+import { GetBatcher } from './get-batcher.js';
 
 /** What a node needs from the pool it belongs to. */
 export interface Membership {
@@ -38,6 +39,8 @@ export interface Membership {
 
 export interface NodeHealthOptions {
   readonly health: Required<HealthOptions>;
+  /** Deadline of single-key reads (`get`), which are batched per tick. */
+  readonly getMs: number;
   readonly breaker: Required<BreakerOptions>;
   readonly clock: Clock;
   readonly events: ShardcacheEmitter;
@@ -61,6 +64,7 @@ export class NodeHealth implements RingMember {
 
   readonly #options: NodeHealthOptions;
   readonly #breaker: NodeBreaker;
+  readonly #gets: GetBatcher<Buffer | undefined>;
   #membership: Membership | undefined;
   #state: NodeState = 'up';
   #consecutiveFailures = 0;
@@ -83,6 +87,10 @@ export class NodeHealth implements RingMember {
     this.backend = backend;
     this.#options = options;
     this.#breaker = new NodeBreaker(node.address, options.breaker, options.events);
+    this.#gets = new GetBatcher(
+      (key) => this.call('get', options.getMs, (backend) => backend.get(key)),
+      (keys) => this.call('get', options.getMs, (backend) => backend.getMany(keys)),
+    );
   }
 
   joinMembership(membership: Membership): void {
@@ -99,6 +107,16 @@ export class NodeHealth implements RingMember {
 
   get consecutiveFailures(): number {
     return this.#consecutiveFailures;
+  }
+
+  /**
+   * The bytes stored under `key` (`undefined`: a miss). Gets this tick makes
+   * after the first go to the node as one batch request (GetBatcher), which
+   * is one call: one deadline of `getMs`, one outcome.
+   * @throws {BreakerOpenError | DeadlineError | NodeError} as `call` does.
+   */
+  get(key: string): Promise<Buffer | undefined> {
+    return this.#gets.get(key);
   }
 
   /**

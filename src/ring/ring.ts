@@ -53,10 +53,13 @@ export class Ring<M extends RingMember> {
   readonly #continuum: Continuum;
   readonly #hashKey: Hash32;
   readonly #hashTag: HashTagExtractor;
+  /** The member of a one-member ring, which owns every key. */
+  readonly #only: M | undefined;
 
   private constructor(config: RingConfig, placed: readonly Placed<M>[]) {
     this.#config = config;
     this.#placed = placed;
+    this.#only = placed.length === 1 ? placed[0]!.member : undefined;
     this.#continuum = new Continuum(placed.map((p, server): ServerPoints => ({ server, points: p.points })));
     this.#hashKey = keyHasher(config);
     this.#hashTag = hashTagExtractor(config.hashTag);
@@ -74,6 +77,8 @@ export class Ring<M extends RingMember> {
 
   /** The member owning `key`; undefined only for an empty ring. */
   lookup(key: string): M | undefined {
+    // No hash for a lone member (libmemcached skips it too).
+    if (this.#only !== undefined) return this.#only;
     const server = this.#continuum.lookup(this.hashKey(key));
     return server === -1 ? undefined : this.#placed[server]!.member;
   }

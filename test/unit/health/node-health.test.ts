@@ -95,7 +95,7 @@ function pool(size: number, health: HealthOptions = {}, breaker: BreakerOptions 
   for (const name of ['node:ejected', 'node:ejection-refused', 'node:readmitted', 'node:probe-failed', 'breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
     events.on(name, (payload: unknown) => seen.push({ name, payload }));
   }
-  const options = { health: { ...DEFAULTS.health, ...health } as Required<HealthOptions>, breaker: { ...DEFAULTS.breaker, ...breaker } as Required<BreakerOptions>, clock, events };
+  const options = { health: { ...DEFAULTS.health, ...health } as Required<HealthOptions>, getMs: 10, breaker: { ...DEFAULTS.breaker, ...breaker } as Required<BreakerOptions>, clock, events };
   const backends = Array.from({ length: size }, (_, i) => new SwitchableBackend(`10.0.0.${i + 1}:11211`));
   const nodes = backends.map((backend) => new NodeHealth({ host: backend.address.split(':')[0]!, port: 11211, weight: 1, name: undefined, address: backend.address }, backend, options));
   const membership = new NodeMembership(Ring.build(nodes, { algorithm: 'ketama', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer: 160 }), options.health, events);

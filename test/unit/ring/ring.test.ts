@@ -137,6 +137,14 @@ describe('ring consistency (property tests on the real ring)', () => {
     });
   }
 
+  it('sends every key to the member of a one-member ring (built so, or left so), and none from an empty ring', () => {
+    const pool = members(2);
+    for (const ring of [Ring.build(pool.slice(0, 1), KETAMA), Ring.build(pool, KETAMA).without(new Set([pool[1]!.address]))]) {
+      expect(new Set(sample.map((key) => ring.lookup(key)!.address))).toEqual(new Set([pool[0]!.address]));
+    }
+    expect(Ring.build([], KETAMA).lookup('k')).toBeUndefined();
+  });
+
   it('with equal weights, adding a node gives the same ring as building the larger pool', () => {
     const pool = members(11);
     const grown = Ring.build(pool.slice(0, 10), KETAMA).with(pool[10]!);
