@@ -4,6 +4,7 @@
  * the failure classification, so a miss, a bad key or an oversize value never
  * opens a breaker. State changes are republished as shardcache events.
  */
+import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { BreakerOptions } from '../config/options.js';
 import { BreakerOpenError } from '../errors.js';
@@ -12,10 +13,16 @@ import { countsAgainstNode } from './classify.js';
 
 type Task = () => Promise<unknown>;
 
+/** opossum's default: the rolling window is 10 buckets. */
+const BUCKETS = 10;
+
 export class NodeBreaker {
   readonly #breaker: CircuitBreaker<[Task], unknown>;
   readonly #node: string;
   #successesToCount = 0;
+  /** Rotates opossum's buckets, after handing it the successes of the bucket that ends. */
+  readonly #rotation = new EventEmitter();
+  readonly #rotationTimer: NodeJS.Timeout;
 
   constructor(node: string, options: Required<BreakerOptions>, events: ShardcacheEmitter) {
     this.#node = node;
@@ -24,15 +31,25 @@ export class NodeBreaker {
       timeout: false,
       errorThresholdPercentage: options.errorThresholdPercentage,
       rollingCountTimeout: options.rollingCountTimeoutMs,
+      rollingCountBuckets: BUCKETS,
+      rotateBucketController: this.#rotation,
       resetTimeout: options.resetTimeoutMs,
       volumeThreshold: options.volumeThreshold,
       errorFilter: (error: unknown) => !countsAgainstNode(error),
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
     });
-    this.#breaker.on('open', () => events.emit('breaker:open', { node }));
+    this.#breaker.on('open', () => {
+      this.#successesToCount = 0;
+      events.emit('breaker:open', { node });
+    });
     this.#breaker.on('halfOpen', () => events.emit('breaker:half-open', { node }));
     this.#breaker.on('close', () => events.emit('breaker:closed', { node }));
+    this.#rotationTimer = setInterval(() => {
+      this.#countSuccesses();
+      this.#rotation.emit('rotate');
+    }, options.rollingCountTimeoutMs / BUCKETS);
+    this.#rotationTimer.unref();
   }
 
   /** Runs `task` unless the breaker is open, in which case it rejects at once with `BreakerOpenError`. */
@@ -53,15 +70,15 @@ export class NodeBreaker {
   /**
    * Counts a call that a closed breaker let through (it was sent without
    * `run`; a closed breaker would have let it through anyway) and that
-   * succeeded. opossum's per-call bookkeeping costs more than the rest of
-   * the request path, and in the middle of network work it runs with cold
-   * caches, so successes are handed to opossum together at the end of the
-   * loop turn, after the replies that produced them have been passed on.
-   * Successes still uncounted when the breaker leaves `closed` are dropped:
-   * they must not close a breaker that opened after them.
+   * succeeded. Successes only matter to opossum when it weighs a failure
+   * (the error rate) and when its rolling window moves on, so they are
+   * tallied here and handed over at those moments: the request path does no
+   * breaker work and schedules nothing. Successes still uncounted when the
+   * breaker leaves `closed` are dropped: they must not close a breaker that
+   * opened after them.
    */
   succeeded(): void {
-    if (this.#successesToCount++ === 0) setImmediate(this.#countSuccesses);
+    this.#successesToCount++;
   }
 
   /** Counts a failure of a call sent without `run`, at once: it may open the breaker. */
@@ -72,6 +89,7 @@ export class NodeBreaker {
 
   readonly #countSuccesses = (): void => {
     const count = this.#successesToCount;
+    if (count === 0) return;
     this.#successesToCount = 0;
     if (!this.#breaker.closed) return;
     // What `fire` records for a call that succeeds, without running one: two
@@ -96,6 +114,7 @@ export class NodeBreaker {
   }
 
   shutdown(): void {
+    clearInterval(this.#rotationTimer);
     this.#breaker.shutdown();
   }
 }

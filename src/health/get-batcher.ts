@@ -1,7 +1,8 @@
 /**
- * Batches the gets one tick makes to one node. The first get of a tick is
- * sent at once on its own, so a lone request waits for nothing; the gets that
- * follow it in the same tick are sent together on the next tick as one
+ * Batches the gets made to one node while one of its gets is already out. A
+ * get made when none is out is sent at once on its own, so a lone request
+ * waits for nothing and schedules nothing; the gets that follow it before it
+ * is answered are gathered per tick and sent at the end of their tick as one
  * batch request (memcached GETKQ...NOOP, Redis MGET). A burst of a thousand
  * concurrent gets then costs the client and the server two requests per
  * node instead of a thousand, and each caller still gets its own answer. A
@@ -12,40 +13,51 @@
  * for or against the node.
  */
 export class GetBatcher<V> {
-  readonly #getOne: (key: string) => Promise<V>;
+  readonly #getOne: (key: string, settled: () => void) => Promise<V>;
   readonly #getMany: (keys: readonly string[]) => Promise<readonly V[]>;
-  #gotThisTick = false;
-  /** The gets after the first in this tick; created by the second. */
+  /** A get sent on its own is not answered yet. */
+  #loneOut = false;
+  /** This tick's gets, sent when the tick ends. */
   #batch: PendingBatch<V> | undefined;
 
-  constructor(getOne: (key: string) => Promise<V>, getMany: (keys: readonly string[]) => Promise<readonly V[]>) {
+  /**
+   * @param getOne sends one get, and calls `settled` once when the caller's
+   *   promise settles (the batcher's own promise chain would cost a reaction
+   *   per request).
+   */
+  constructor(getOne: (key: string, settled: () => void) => Promise<V>, getMany: (keys: readonly string[]) => Promise<readonly V[]>) {
     this.#getOne = getOne;
     this.#getMany = getMany;
   }
 
   get(key: string): Promise<V> {
-    if (!this.#gotThisTick) {
-      this.#gotThisTick = true;
-      process.nextTick(this.#endTick);
-      return this.#getOne(key);
+    if (!this.#loneOut) {
+      this.#loneOut = true;
+      return this.#getOne(key, this.#loneSettled);
     }
-    return (this.#batch ??= new PendingBatch<V>()).add(key);
+    if (this.#batch === undefined) {
+      this.#batch = new PendingBatch<V>();
+      process.nextTick(this.#endTick);
+    }
+    return this.#batch.add(key);
   }
 
+  readonly #loneSettled = (): void => {
+    this.#loneOut = false;
+  };
+
   readonly #endTick = (): void => {
-    this.#gotThisTick = false;
-    const batch = this.#batch;
-    if (batch === undefined) return;
+    const batch = this.#batch!;
     this.#batch = undefined;
-    // A batch of one: a get that followed an answer given within the same
-    // tick (an in-process node, a breaker that refused at once).
-    const reply = batch.keys.length === 1 ? this.#getOne(batch.keys[0]!).then((value) => [value]) : this.#getMany(batch.keys);
+    const reply = batch.keys.length === 1 ? this.#getOne(batch.keys[0]!, ignore).then((value) => [value]) : this.#getMany(batch.keys);
     reply.then(
       (values) => batch.resolve(values),
       (error: unknown) => batch.reject(error),
     );
   };
 }
+
+const ignore = (): void => {};
 
 /**
  * Callers waiting on one batch, kept in arrays aligned with its keys (no

@@ -88,7 +88,7 @@ export class NodeHealth implements RingMember {
     this.#options = options;
     this.#breaker = new NodeBreaker(node.address, options.breaker, options.events);
     this.#gets = new GetBatcher(
-      (key) => this.call('get', options.getMs, (backend) => backend.get(key)),
+      (key, settled) => this.call('get', options.getMs, (backend) => backend.get(key), settled),
       (keys) => this.call('get', options.getMs, (backend) => backend.getMany(keys)),
     );
   }
@@ -121,10 +121,11 @@ export class NodeHealth implements RingMember {
 
   /**
    * Runs `work` against the backend under the breaker and one deadline.
+   * @param settled runs once, just before the returned promise settles.
    * @throws {BreakerOpenError} at once when the breaker is open.
    * @throws {DeadlineError | NodeError} when the node fails.
    */
-  call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>): Promise<T> {
+  call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>, settled: () => void = ignore): Promise<T> {
     const connection = this.#connection;
     const sequence = ++this.#sent;
     const started = this.#options.clock.now();
@@ -133,10 +134,12 @@ export class NodeHealth implements RingMember {
       return this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation)).then(
         (result) => {
           this.#succeeded(operation, started);
+          settled();
           return result;
         },
         (error: unknown) => {
           this.#callFailed(error, operation, started, connection, sequence);
+          settled();
           throw error;
         },
       );
@@ -153,6 +156,7 @@ export class NodeHealth implements RingMember {
       }
       const fail = (error: unknown) => {
         if (this.#callFailed(error, operation, started, connection, sequence)) this.#breaker.failed(error);
+        settled();
         reject(error);
       };
       const deadline = startDeadline(deadlineMs, () => fail(new DeadlineError(this.address, operation, deadlineMs)));
@@ -160,6 +164,7 @@ export class NodeHealth implements RingMember {
         (result) => {
           if (!deadline.settle()) return;
           this.#succeeded(operation, started);
+          settled();
           resolve(result);
           this.#breaker.succeeded();
         },
@@ -277,3 +282,5 @@ function outcomeOf(error: unknown): OperationOutcome {
   if (error instanceof BreakerOpenError) return 'short-circuited';
   return error instanceof DeadlineError ? 'timeout' : 'error';
 }
+
+const ignore = (): void => {};

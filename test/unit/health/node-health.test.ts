@@ -274,8 +274,7 @@ describe('breaker', () => {
   it('counts successes in the error rate, so failures under the threshold leave it closed', async () => {
     const { nodes, backends } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50 });
     for (let i = 0; i < 6; i++) await nodes[0]!.call('get', 10, (backend) => backend.get('k'));
-    // Successes reach opossum at the end of the loop turn.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Successes reach opossum when it weighs the first failure.
     backends[0]!.down = true;
     // k failures after 6 successes: k / (6 + k) first exceeds 50% at k = 7.
     const states: string[] = [];
@@ -284,6 +283,21 @@ describe('breaker', () => {
       states.push(nodes[0]!.breakerState);
     }
     expect(states).toEqual(['closed', 'closed', 'closed', 'closed', 'closed', 'closed', 'open']);
+    for (const node of nodes) node.close();
+  });
+
+  it('lets successes age out of the rolling window like failures do', async () => {
+    const { nodes, backends } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50, rollingCountTimeoutMs: 10 });
+    for (let i = 0; i < 6; i++) await nodes[0]!.call('get', 10, (backend) => backend.get('k'));
+    // Ten 10 ms windows later the successes are out of it: 4 failures are 100%.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    backends[0]!.down = true;
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await nodes[0]!.call('get', 10, (backend) => backend.get('k')).catch(() => {});
+      states.push(nodes[0]!.breakerState);
+    }
+    expect(states).toEqual(['closed', 'closed', 'closed', 'open']);
     for (const node of nodes) node.close();
   });
 
