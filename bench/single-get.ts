@@ -20,10 +20,10 @@ import { shardcachePeer } from './peers/shardcache.js';
 const ARGS = parseArgs('single-get');
 const QUICK = ARGS.quick;
 const KEY_COUNT = QUICK ? 2_000 : 10_000;
-const GETS_PER_BLOCK = QUICK ? 1_000 : 2_000;
+const GETS_PER_BLOCK = QUICK ? 1_000 : 1_000;
 const WARMUP_GETS = QUICK ? 2_000 : 5_000;
 const CAP_MS = QUICK ? 300 : 2_000;
-const REPEATS = { count: QUICK ? 3 : 15, budgetMs: QUICK ? 5_000 : 60_000 };
+const REPEATS = { count: QUICK ? 3 : 41, budgetMs: QUICK ? 5_000 : 60_000 };
 const TARGET = 0.95;
 
 async function peersFor(backend: ServerBackend, address: string): Promise<Peer[]> {
