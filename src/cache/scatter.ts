@@ -24,17 +24,19 @@ export interface Scattered<N> {
  */
 export function scatter<N>(keys: readonly string[], ownerOf: (key: string) => N, positions?: readonly number[]): Scattered<N> {
   const batches = new Map<N, Batch<N>>();
-  const firstSeenAt = new Map<string, number>();
+  // One hash operation per key: a key is new when adding it grows the set.
+  // Repeats are rare, so the place of a repeat's first copy is found by a scan.
+  const seen = new Set<string>();
   const repeats: { at: number; sameAs: number }[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const at = positions === undefined ? i : positions[i]!;
-    const sameAs = firstSeenAt.get(key);
-    if (sameAs !== undefined) {
-      repeats.push({ at, sameAs });
+    const known = seen.size;
+    if (seen.add(key).size === known) {
+      const first = keys.indexOf(key);
+      repeats.push({ at, sameAs: positions === undefined ? first : positions[first]! });
       continue;
     }
-    firstSeenAt.set(key, at);
     const node = ownerOf(key);
     let batch = batches.get(node);
     if (batch === undefined) {

@@ -173,8 +173,14 @@ export class ShardedCache {
     try {
       this.#assertOpen();
       if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
-      for (const key of keys) checkKey(key, this.#keyRules);
-      scattered = scatter(keys, this.#ownerOf);
+      // Each distinct key is checked as it is placed: one pass, and nothing
+      // is sent before the last key has passed.
+      const rules = this.#keyRules;
+      const ring = this.#membership.ring;
+      scattered = scatter(keys, (key) => {
+        checkKey(key, rules);
+        return ring.lookup(key)!;
+      });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -31,6 +31,15 @@ describe('scatter', () => {
     ]);
   });
 
+  it('reports a repeat within a subset by its caller-given place', () => {
+    const { batches, repeats } = scatter(['b2', 'a9', 'b2'], owner, [7, 3, 5]);
+    expect(batches.map((b) => [b.keys, b.positions])).toEqual([
+      [['b2'], [7]],
+      [['a9'], [3]],
+    ]);
+    expect(repeats).toEqual([{ at: 5, sameAs: 7 }]);
+  });
+
   it('handles no keys', () => {
     expect(scatter([], owner)).toEqual({ batches: [], repeats: [] });
   });
