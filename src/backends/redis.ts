@@ -100,7 +100,8 @@ export class RedisBackend implements Backend {
   /** One MGET. (MGET reads a key of another type as nil, a miss, where GET would answer WRONGTYPE; for a cache both mean "no value".) */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     this.#wakeIfEnded();
-    return this.#client.mgetBuffer(...keys).then((values) => values.map(nullToUndefined), this.#fail);
+    // The array itself, not spread into arguments; the reply array is ours, so misses are rewritten in place.
+    return this.#client.mgetBuffer(keys as string[]).then(nullsToUndefined, this.#fail);
   }
 
   async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
@@ -200,6 +201,12 @@ export class RedisBackend implements Backend {
 
 function nullToUndefined(value: Buffer | null): Buffer | undefined {
   return value ?? undefined;
+}
+
+function nullsToUndefined(reply: (Buffer | null)[]): (Buffer | undefined)[] {
+  const values: (Buffer | null | undefined)[] = reply;
+  for (let i = 0; i < values.length; i++) if (values[i] === null) values[i] = undefined;
+  return values as (Buffer | undefined)[];
 }
 
 /**
