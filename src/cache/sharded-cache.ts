@@ -36,7 +36,7 @@ import type { ReadTally } from '../observability/node-stats.js';
 import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
 import { CacheNamespace, checkNamespaceName, NamespaceVersions } from './namespace.js';
-import { scatter, type Batch } from './scatter.js';
+import { scatter, type Batch, type Scattered } from './scatter.js';
 
 /** A key whose node did not answer, as opposed to a miss (`undefined`). */
 const FAILED: unique symbol = Symbol('failed');
@@ -169,7 +169,7 @@ export class ShardedCache {
   #readMany<R>(keys: readonly string[], toResult: (key: string, value: unknown, node: string) => R): Promise<R[]> {
     // Checks that throw become rejections; the read is a promise chain (no
     // async layers), as on get.
-    let scattered: ReturnType<typeof scatter<NodeHealth>>;
+    let scattered: Scattered<NodeHealth>;
     try {
       this.#assertOpen();
       if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
