@@ -36,7 +36,7 @@ const KEY_SETS = 64;
 /** Calls per block, by size; each block also stops at CAP_MS. */
 const CALLS: Record<(typeof SIZES)[number], number> = QUICK ? { 10: 300, 100: 150, 1000: 30 } : { 10: 1_000, 100: 400, 1000: 80 };
 const CAP_MS = QUICK ? 150 : 500;
-const REPEATS = { count: QUICK ? 2 : 11, budgetMs: QUICK ? 3_000 : 60_000 };
+const REPEATS = { count: QUICK ? 2 : 21, budgetMs: QUICK ? 3_000 : 120_000 };
 const TARGETS = { ideal: 0.9, naive: 5, twemproxy: 1.5 } as const;
 
 const NAMES = { ideal: 'ideal (per-node batches)', naive: 'naive (Promise.all of GETs)', twemproxy: 'twemproxy' } as const;
