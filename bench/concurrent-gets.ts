@@ -26,7 +26,7 @@
  *   npx tsx concurrent-gets.ts [--quick] [--json[=path]]
  */
 import { stopAll } from '../test/harness/servers.js';
-import { compare, environment, median, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
+import { compare, printVerdict, median, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
 import { BACKENDS, concurrentRounds, keys, measurePeers, seed, sequentialGets, shuffled, startServers, VALUE_BYTES, verify, type ServerBackend } from './lib/fixtures.js';
 import { startTwemproxy, type Twemproxy } from './lib/twemproxy.js';
 import { ioredisProxyPeer, ioredisRingPeer } from './peers/ioredis.js';
@@ -134,8 +134,7 @@ async function main(): Promise<void> {
   for (const result of results) console.log(`${result.title}\n\n${render(result)}\n`);
   // Targets are judged on the default configuration only.
   const missed = missedTargets(results.filter((r) => r.subject === SHARDCACHE));
-  console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
-  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  printVerdict(missed, started);
   writeJson(ARGS.json, 'concurrent-gets', { quick: QUICK, results, missed });
 }
 

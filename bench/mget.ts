@@ -18,7 +18,7 @@
  *   npx tsx mget.ts [--quick] [--json[=path]]
  */
 import { stopAll } from '../test/harness/servers.js';
-import { compare, environment, formatRatio, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
+import { compare, printVerdict, formatRatio, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
 import { BACKENDS, keys, measurePeers, rateOf, seed, sequentialMgets, shuffled, startServers, VALUE_BYTES, valueOf, verify, type ServerBackend } from './lib/fixtures.js';
 import { startTwemproxy } from './lib/twemproxy.js';
 import { ioredisProxyPeer, ioredisRingPeer } from './peers/ioredis.js';
@@ -153,8 +153,7 @@ async function main(): Promise<void> {
   console.log(`${RATIO_LEGEND}. Targets: ≥ ${TARGETS.ideal}x ideal, ≥ ${TARGETS.naive}x naive, ≥ ${TARGETS.twemproxy}x twemproxy.\n`);
   for (const result of results) console.log(`${result.title}\n\n${render(result)}\n\n${ceiling(result)}\n`);
   const missed = missedTargets(results);
-  console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
-  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  printVerdict(missed, started);
   writeJson(ARGS.json, 'mget', { quick: QUICK, results, missed });
 }
 

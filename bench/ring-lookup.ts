@@ -36,7 +36,7 @@ import { hash as cryptoHash } from 'node:crypto';
 import HashRing from 'hashring';
 import { md5 as jsMd5 } from 'js-md5';
 import { DEFAULTS, loadXxhash32, Ring, type RingMember } from './lib/sut.js';
-import { compare, environment, formatRatio, interleave, missedTargets, parseArgs, type ComparisonResult, writeJson } from './lib/compare.js';
+import { compare, formatRatio, interleave, missedTargets, parseArgs, printVerdict, type ComparisonResult, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
 
 const ARGS = parseArgs('ring-lookup');
@@ -359,8 +359,8 @@ async function main(): Promise<void> {
     ),
   );
   const missed = missedTargets(results.flatMap((r) => r.comparisons));
-  console.log(`\ntargets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
-  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log('');
+  printVerdict(missed, started);
   writeJson(ARGS.json, 'ring-lookup', { quick: QUICK, keys: KEY_COUNT, capMs: CAP_MS, warmSet: WARM_SET, results: results.map(({ nodes, rates, comparisons }) => ({ nodes, rates, comparisons })), missed });
 }
 

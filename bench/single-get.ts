@@ -10,7 +10,7 @@
  *   npx tsx single-get.ts [--quick] [--json[=path]]
  */
 import { stopAll } from '../test/harness/servers.js';
-import { compare, environment, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
+import { compare, printVerdict, missedTargets, parseArgs, RATIO_LEGEND, render, writeJson, type ComparisonResult } from './lib/compare.js';
 import { BACKENDS, keys, measurePeers, rateOf, seed, sequentialGets, startServers, VALUE_BYTES, verify, type ServerBackend } from './lib/fixtures.js';
 import { ioredisRingPeer } from './peers/ioredis.js';
 import { memjsRingPeer } from './peers/memjs.js';
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
   console.log(`${RATIO_LEGEND}. Target: ≥ ${TARGET}x each raw client.\n`);
   for (const result of results) console.log(`${result.title}\n\n${render(result)}\n`);
   const missed = missedTargets(results);
-  console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
-  console.log(`${environment()}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  printVerdict(missed, started);
   writeJson(ARGS.json, 'single-get', { quick: QUICK, results, missed });
 }
 

@@ -225,6 +225,12 @@ export function writeJson(path: string | undefined, name: string, payload: unkno
 }
 
 /** One line naming the environment, printed under every benchmark. */
+/** The closing lines every benchmark prints: which targets were missed, then where and how long it ran. */
+export function printVerdict(missed: readonly string[], startedMs: number): void {
+  console.log(`targets: ${missed.length === 0 ? 'all met' : `MISSED: ${missed.join('; ')}`}`);
+  console.log(`${environment()}; ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
+}
+
 export function environment(): string {
   return `shardcache from ${SUT_ORIGIN}; node ${process.version}, ${process.platform} ${process.arch}, load average now ${loadavg()[0]!.toFixed(2)}`;
 }
