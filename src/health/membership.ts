@@ -17,6 +17,7 @@
 import type { HealthOptions } from '../config/options.js';
 import type { ShardcacheEmitter } from '../events.js';
 import type { Ring } from '../ring/ring.js';
+import { debug, describeError } from '../debug.js';
 import { withDeadline } from './deadline.js';
 import type { Membership, NodeHealth } from './node-health.js';
 import { ReturnJournal } from './return-journal.js';
@@ -95,14 +96,23 @@ export class NodeMembership implements Membership {
     let flushed = false;
     for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {
       const entries = this.#journal.take(node.address);
-      if (entries.overflowed) {
-        await withDeadline(node.backend.flush(), this.#health.probeTimeoutMs, node.address, 'flush');
-        flushed = true;
-      } else {
-        await withDeadline(node.backend.delMany([...entries.keys.keys()]), this.#health.probeTimeoutMs, node.address, 'delMany');
+      try {
+        if (entries.overflowed) {
+          await withDeadline(node.backend.flush(), this.#health.probeTimeoutMs, node.address, 'flush');
+        } else {
+          await withDeadline(node.backend.delMany([...entries.keys.keys()]), this.#health.probeTimeoutMs, node.address, 'delMany');
+        }
+      } catch (error) {
+        // The node may still hold the old values of these keys: they stay
+        // journaled, and the next probe cleans them before the node returns.
+        this.#journal.restore(node.address, entries);
+        node.stats.cleanupFailures++;
+        debug('clean-up of %s before its return failed (%s); it stays out with its journal', node.address, describeError(error));
+        throw error;
       }
+      flushed ||= entries.overflowed;
       invalidatedKeys += entries.keys.size;
-      this.#cleanStandIns(entries.keys);
+      this.#cleanStandIns(node.address, entries.keys);
     }
     // No await from here on: the check and the return happen in one tick.
     if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
@@ -113,7 +123,7 @@ export class NodeMembership implements Membership {
   }
 
   /** Best effort: a stand-in copy would be stale the next time the owner leaves. */
-  #cleanStandIns(keys: Map<string, Set<string>>): void {
+  #cleanStandIns(owner: string, keys: Map<string, Set<string>>): void {
     const byStandIn = new Map<string, string[]>();
     for (const [key, standIns] of keys) {
       for (const standIn of standIns) {
@@ -125,7 +135,11 @@ export class NodeMembership implements Membership {
     for (const [standIn, list] of byStandIn) {
       const node = this.#byAddress.get(standIn);
       if (node && !this.#ejected.has(standIn)) {
-        void node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch(() => {});
+        node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
+          // Its copies expire within failoverTtlSeconds, the cap they were written with.
+          node.stats.cleanupFailures++;
+          debug('clean-up of stand-in %s after %s returned failed (%s)', standIn, owner, describeError(error));
+        });
       }
     }
   }

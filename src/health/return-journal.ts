@@ -49,6 +49,20 @@ export class ReturnJournal {
     return true;
   }
 
+  /**
+   * Puts back what `take` handed out when the clean-up that used it failed:
+   * the node may still hold those keys' old values, so they must be cleaned
+   * before it returns. Merged with whatever was recorded meanwhile.
+   */
+  restore(node: string, entries: JournalEntries): void {
+    const journal = this.#byNode.get(node);
+    if (!journal) return;
+    journal.overflowed ||= entries.overflowed;
+    for (const [key, standIns] of entries.keys) {
+      for (const standIn of standIns) this.record(node, key, standIn);
+    }
+  }
+
   /** Everything recorded for `node` so far, leaving its journal open and empty. */
   take(node: string): JournalEntries {
     const journal = this.#byNode.get(node) ?? { keys: new Map(), overflowed: false };

@@ -24,13 +24,18 @@ export class OutcomeCounts {
 /** Keys read from one node. */
 export interface ReadTally {
   hits: number;
+  /** Undecodable values included: the caller saw a miss. */
   misses: number;
+  /** Stored bytes the codec could not decode (another client's format, a codec change). */
+  undecodable: number;
 }
 
 export class NodeStats {
   readonly latency = new LatencyWindow();
   /** Keys answered by single GETs and by batch reads. */
-  readonly reads: { readonly get: ReadTally; readonly getMany: ReadTally } = { get: { hits: 0, misses: 0 }, getMany: { hits: 0, misses: 0 } };
+  readonly reads: { readonly get: ReadTally; readonly getMany: ReadTally } = { get: newTally(), getMany: newTally() };
+  /** Clean-ups that failed: of this node before it returns (it then stays out), or of a stand-in's copies on it. */
+  cleanupFailures = 0;
   readonly #operations = new Map<string, OutcomeCounts>();
 
   /**
@@ -64,4 +69,8 @@ export class NodeStats {
   get operations(): ReadonlyMap<string, Readonly<OutcomeCounts>> {
     return this.#operations;
   }
+}
+
+function newTally(): ReadTally {
+  return { hits: 0, misses: 0, undecodable: 0 };
 }

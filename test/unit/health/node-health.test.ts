@@ -53,6 +53,8 @@ class SwitchableBackend extends MemoryBackend implements Backend {
   /** Requests are accepted and never answered, as by a SIGSTOPped server. */
   hung = false;
   resets = 0;
+  /** delMany calls still to fail, as a clean-up that misses its deadline would. */
+  failingDelManys = 0;
   readonly deleted: string[] = [];
   flushed = 0;
   constructor(address: string) {
@@ -75,6 +77,10 @@ class SwitchableBackend extends MemoryBackend implements Backend {
   }
   override async delMany(keys: readonly string[]) {
     this.#check();
+    if (this.failingDelManys > 0) {
+      this.failingDelManys--;
+      throw new NodeError(this.address, 'unavailable', 'clean-up failed');
+    }
     this.deleted.push(...keys);
     return super.delMany(keys);
   }
@@ -237,6 +243,50 @@ describe('stand-in writes and the return journal', () => {
     const standIn = backends.find((b) => b.address === route.node.address)!;
     expect(standIn.deleted).toEqual([key]);
     expect(membership.routeWrite(key, 3600)).toEqual({ node: nodes[0], ttlSeconds: 3600 });
+  });
+
+  it('keeps the journal when the clean-up fails, so the next probe cleans the node before it returns', async () => {
+    const { nodes, backends, membership, clock, seen } = pool(3, { failureLimit: 1, retryTimeoutMs: 100, maxRetryTimeoutMs: 100 });
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => membership.ring.lookup(k) === nodes[0])!;
+    await backends[0]!.set(key, Buffer.from('old'), 0);
+
+    backends[0]!.down = true;
+    await read(nodes[0]!);
+    membership.routeWrite(key, 0); // overwritten on a stand-in while the owner is out
+
+    backends[0]!.down = false;
+    backends[0]!.failingDelManys = 1;
+    await clock.advance(100);
+    expect(seen.at(-1)).toMatchObject({ name: 'node:probe-failed', payload: { node: nodes[0]!.address } });
+    expect(nodes[0]!.state).toBe('ejected');
+    expect(nodes[0]!.stats.cleanupFailures).toBe(1);
+    expect(await backends[0]!.get(key)).toEqual(Buffer.from('old'));
+
+    await clock.advance(100);
+    expect(nodes[0]!.state).toBe('up');
+    expect(backends[0]!.deleted).toEqual([key]);
+    expect(await backends[0]!.get(key)).toBeUndefined();
+  });
+
+  it('keeps an overflowed journal when the flush fails, and flushes on the next probe', async () => {
+    const { nodes, backends, membership, clock, seen } = pool(3, { failureLimit: 1, retryTimeoutMs: 100, maxRetryTimeoutMs: 100, returnJournalLimit: 1 });
+    const owned = Array.from({ length: 300 }, (_, i) => `k${i}`).filter((k) => membership.ring.lookup(k) === nodes[1]).slice(0, 2);
+    backends[1]!.down = true;
+    await read(nodes[1]!);
+    for (const key of owned) membership.routeWrite(key, 0);
+    backends[1]!.down = false;
+    const flush = backends[1]!.flush.bind(backends[1]!);
+    let flushFailures = 1;
+    backends[1]!.flush = async () => {
+      if (flushFailures-- > 0) throw new NodeError(backends[1]!.address, 'unavailable', 'flush failed');
+      return flush();
+    };
+    await clock.advance(100);
+    expect(nodes[1]!.state).toBe('ejected');
+    await clock.advance(100);
+    expect(nodes[1]!.state).toBe('up');
+    expect(backends[1]!.flushed).toBe(1);
+    expect(seen.at(-1)).toMatchObject({ name: 'node:readmitted', payload: { flushed: true } });
   });
 
   it('flushes the returning node when its journal overflowed', async () => {
