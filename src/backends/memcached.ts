@@ -8,7 +8,9 @@
  * - get/set/delete/noop are single frames;
  * - getMany is GETKQ x N then NOOP in one write: the server answers hits only
  *   and the NOOP marks the end, so a batch is one round trip;
- * - setMany is SETQ x N then NOOP likewise (only failures are answered).
+ * - setMany is SETQ x N then NOOP likewise (only failures are answered);
+ * - batches past MAX_KEYS_PER_REQUEST keys go as several such runs, back to
+ *   back (chunks.ts).
  * All frames of one request share an opaque, so replies can never be handed
  * to another request, even when they arrive after its deadline.
  *
@@ -24,6 +26,7 @@ import type { Response, Server as MemjsServer } from 'memjs';
 import { NodeError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
+import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import { keyFrames } from './memcached-frames.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
@@ -81,6 +84,12 @@ export class MemcachedBackend implements Backend {
   }
 
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#getBatch(keys);
+    return Promise.all(chunksOf(keys).map((chunk) => this.#getBatch(chunk))).then((parts) => parts.flat());
+  }
+
+  /** One GETKQ...NOOP run. */
+  #getBatch(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const values: (Buffer | undefined)[] = new Array(keys.length).fill(undefined);
     // A connection's requests are answered in order, hits only: each answer
     // names the next of the asked-for keys it belongs to, so a forward scan
@@ -106,8 +115,13 @@ export class MemcachedBackend implements Backend {
   }
 
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
-    const opaque = this.#nextOpaque();
     const extras = setExtras(ttlSeconds);
+    await Promise.all(entryChunksOf(entries).map((chunk) => this.#setBatch(chunk, extras)));
+  }
+
+  /** One SETQ...NOOP run. */
+  async #setBatch(entries: readonly (readonly [string, Buffer])[], extras: Buffer): Promise<void> {
+    const opaque = this.#nextOpaque();
     const frames = entries.map(([key, value]) => Utils.makeRequestBuffer(OPCODE.setq, key, extras, value, opaque));
     frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
     let failure: NodeError | undefined;
@@ -131,7 +145,11 @@ export class MemcachedBackend implements Backend {
   }
 
   async delMany(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+    await Promise.all(chunksOf(keys).map((chunk) => this.#delBatch(chunk)));
+  }
+
+  /** One DELETEQ...NOOP run. */
+  async #delBatch(keys: readonly string[]): Promise<void> {
     let failure: NodeError | undefined;
     await this.#exchange(keyFrames(OPCODE.deleteq, keys, this.#nextOpaque(), OPCODE.noop), true, (response) => {
       const status = response.header.status;

@@ -21,6 +21,7 @@
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
+import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -101,7 +102,9 @@ export class RedisBackend implements Backend {
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     this.#wakeIfEnded();
     // The array itself, not spread into arguments; the reply array is ours, so misses are rewritten in place.
-    return this.#client.mgetBuffer(keys as string[]).then(nullsToUndefined, this.#fail);
+    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#client.mgetBuffer(keys as string[]).then(nullsToUndefined, this.#fail);
+    const replies = chunksOf(keys).map((chunk) => this.#client.mgetBuffer(chunk));
+    return Promise.all(replies).then((parts) => nullsToUndefined(parts.flat()), this.#fail);
   }
 
   async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
@@ -126,7 +129,7 @@ export class RedisBackend implements Backend {
   }
 
   async delMany(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.#run(() => this.#client.del(...keys));
+    await this.#run(() => Promise.all(chunksOf(keys).map((chunk) => this.#client.del(chunk))));
   }
 
   async flush(): Promise<void> {
@@ -141,8 +144,8 @@ export class RedisBackend implements Backend {
   /** SCAN (never KEYS, which blocks the server for the whole keyspace), then UNLINK (frees memory off the main thread). */
   async scanDelete(cursor: string, pattern: string, count: number): Promise<{ cursor: string; deleted: number }> {
     const [next, keys] = await this.#run(() => this.#client.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count));
-    const deleted = keys.length === 0 ? 0 : await this.#run(() => this.#client.unlink(...keys));
-    return { cursor: next.toString(), deleted };
+    const counts = await this.#run(() => Promise.all(chunksOf(keys).map((chunk) => this.#client.unlink(chunk))));
+    return { cursor: next.toString(), deleted: counts.reduce((total, count) => total + count, 0) };
   }
 
   async ping(): Promise<void> {

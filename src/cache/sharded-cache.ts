@@ -222,8 +222,11 @@ export class ShardedCache {
       },
       (error: unknown) => {
         if (!lastAttempt && countsAgainstNode(error)) {
-          retry.keys.push(...keys);
-          retry.positions.push(...positions);
+          // One at a time: spreading a batch into push() overflows the stack past about 100,000 keys.
+          for (let i = 0; i < keys.length; i++) {
+            retry.keys.push(keys[i]!);
+            retry.positions.push(positions[i]!);
+          }
           return;
         }
         this.#reads.failures += keys.length;

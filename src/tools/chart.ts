@@ -48,8 +48,8 @@ function panel(series: readonly Series[], left: number, width: number, label: st
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return '';
   const xs = all.map(([x]) => Math.log10(x));
-  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs) || 1];
-  const yMax = Math.max(...all.map(([, y]) => y)) * 1.1 || 1;
+  const [xMin, xMax] = [xs.reduce((min, x) => Math.min(min, x)), xs.reduce((max, x) => Math.max(max, x)) || 1];
+  const yMax = all.reduce((max, [, y]) => Math.max(max, y), -Infinity) * 1.1 || 1;
   const height = HEIGHT - PANEL.top - PANEL.bottom;
   const x = (value: number) => left + ((Math.log10(value) - xMin) / (xMax - xMin || 1)) * width;
   const y = (value: number) => PANEL.top + height - (value / yMax) * height;
