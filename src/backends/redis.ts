@@ -22,6 +22,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
+import { codeOf, redisReplyReason } from './redis-replies.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -194,9 +195,8 @@ export class RedisBackend implements Backend {
     const original = error as { name?: string; code?: string; message?: string };
     const cause = Object.assign(new Error(original.message ?? String(error)), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {
-      const code = respErrorCode(original.message ?? '');
-      const reason = REQUEST_ERROR_CODES.has(code) ? 'rejected' : 'server';
-      return new NodeError(this.address, reason, `redis replied ${code}`, { cause });
+      const message = original.message ?? '';
+      return new NodeError(this.address, redisReplyReason(message), `redis replied ${codeOf(message)}`, { cause });
     }
     return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'})`, { cause });
   }
@@ -226,12 +226,3 @@ else
 end
 if created then return tonumber(ARGV[2]) end
 return redis.call('INCRBY', KEYS[1], ARGV[1])`;
-
-/** Error replies about the request itself; the node is healthy. */
-const REQUEST_ERROR_CODES = new Set(['WRONGTYPE', 'ERR', 'NOPERM', 'NOSCRIPT']);
-
-/** RESP error replies start with an upper-case code word (`-WRONGTYPE ...`), the protocol's error kind. */
-function respErrorCode(message: string): string {
-  const end = message.indexOf(' ');
-  return end === -1 ? message : message.slice(0, end);
-}

@@ -1,16 +1,30 @@
 /**
- * The one place that decides whether an error counts against a node.
+ * The one place that decides what an error means for the cache.
+ *
+ * `countsAgainstNode`: whether it is evidence that a node is unwell.
  * Counted: a missed deadline, no answer (refused, reset, closed), a reply that
  * could not be understood, or a server-side error status. Not counted: bad
  * input (key, value, argument), a request the node refused for its content
  * (value too large), a closed cache, and anything that is not ours (a
  * loader's error, a codec's). Both the ejection counter and the circuit
- * breaker's error filter call this; nothing decides by message text.
+ * breaker's error filter call this.
+ *
+ * `isCacheFailure`: whether the cache, not the caller, failed a request (a
+ * node failed or refused it, missed its deadline, or its breaker is open).
+ * Reads answer these as misses; everything else (bad input, a loader's or a
+ * codec's error, a closed cache) reaches the caller.
+ *
+ * These rules read types and a NodeError's `reason`, never message text; the
+ * backends map wire errors to reasons (redis-replies.ts, memcached.ts).
  */
-import { DeadlineError, NodeError } from '../errors.js';
+import { BreakerOpenError, DeadlineError, NodeError } from '../errors.js';
 
 export function countsAgainstNode(error: unknown): boolean {
   if (error instanceof DeadlineError) return true;
   if (error instanceof NodeError) return error.reason !== 'rejected';
   return false;
+}
+
+export function isCacheFailure(error: unknown): boolean {
+  return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError;
 }
