@@ -13,11 +13,12 @@ import { ShardcacheError } from './errors.js';
 
 export const debug = debuglog('shardcache');
 
-/** What went wrong, without the message: `SHARDCACHE_NODE (unavailable)`, `SyntaxError`. */
+/** What went wrong, without the message: `SHARDCACHE_NODE unavailable on 10.0.0.1:6379`, `SyntaxError`. */
 export function describeError(error: unknown): string {
-  if (error instanceof ShardcacheError) {
-    const reason = (error as { reason?: unknown }).reason;
-    return typeof reason === 'string' ? `${error.code} (${reason})` : error.code;
-  }
-  return error instanceof Error ? error.name : typeof error;
+  if (!(error instanceof ShardcacheError)) return error instanceof Error ? error.name : typeof error;
+  const { reason, node } = error as { reason?: unknown; node?: unknown };
+  let text = error.code;
+  if (typeof reason === 'string') text += ` ${reason}`;
+  if (typeof node === 'string') text += ` on ${node}`;
+  return text;
 }

@@ -21,17 +21,20 @@
  *   used, however old: nobody can have moved the version on a node nobody
  *   reaches (an ejected node's counter is re-created on its stand-in, which
  *   invalidates). With no version known yet, reads are misses (getOrLoad calls
- *   its loader, without writing back) and writes reject.
+ *   its loader, without writing back, and concurrent loads of one key still
+ *   share one loader call) and writes reject.
  * - Names are 1 to 128 characters without ':' (so no namespace's keys can
  *   collide with another's), whitespace or control characters. The prefix
  *   counts against the backend's key length limit.
  */
 import type { ResolvedOptions } from '../config/options.js';
-import { BreakerOpenError, DeadlineError, InvalidArgumentError, InvalidKeyError, NodeError } from '../errors.js';
-import { countsAgainstNode } from '../health/classify.js';
+import { InvalidArgumentError, InvalidKeyError } from '../errors.js';
+import { countsAgainstNode, isCacheFailure } from '../health/classify.js';
 import type { Clock } from '../health/clock.js';
 import type { NodeMembership } from '../health/membership.js';
-import type { BatchLoader, KeyResult, Loader, SetOptions, ShardedCache } from './sharded-cache.js';
+import { alignLoaded, type BatchLoader } from '../loader/batch-answers.js';
+import { SingleFlight } from '../loader/single-flight.js';
+import type { KeyResult, Loader, SetOptions, ShardedCache } from './sharded-cache.js';
 
 const NAME = /^[^\s:\u0000-\u001f\u007f]{1,128}$/u;
 
@@ -54,10 +57,23 @@ export class NamespaceVersions {
   readonly #known = new Map<string, { version: number; readAt: number }>();
   readonly #reading = new Map<string, Promise<number>>();
   readonly #assertOpen: () => void;
+  /** Loads made while a namespace's version is unknown, shared per namespaced key as every load is. */
+  readonly #unversionedLoads = new SingleFlight<unknown>();
+  readonly #loadCounts: { calls: number; coalesced: number };
 
-  /** `assertOpen` throws `ClosedError` once the cache is closed, before anything is sent. */
-  constructor(membership: NodeMembership, clock: Clock, options: Pick<ResolvedOptions, 'timeouts' | 'namespaceVersionCacheMs'>, assertOpen: () => void) {
+  /**
+   * @param assertOpen throws `ClosedError` once the cache is closed, before anything is sent.
+   * @param loadCounts the cache's loader counters, which loads without a version count in too.
+   */
+  constructor(
+    membership: NodeMembership,
+    clock: Clock,
+    options: Pick<ResolvedOptions, 'timeouts' | 'namespaceVersionCacheMs'>,
+    assertOpen: () => void,
+    loadCounts: { calls: number; coalesced: number },
+  ) {
     this.#assertOpen = assertOpen;
+    this.#loadCounts = loadCounts;
     this.#membership = membership;
     this.#clock = clock;
     this.#cacheMs = options.namespaceVersionCacheMs;
@@ -86,7 +102,7 @@ export class NamespaceVersions {
       if (latest === undefined || latest.readAt <= startedAt) this.#known.set(name, { version, readAt: this.#clock.now() });
       return `${name}:${this.#known.get(name)!.version}:`;
     } catch (error) {
-      if (known !== undefined && isNodeFailure(error)) return `${name}:${known.version}:`;
+      if (known !== undefined && isCacheFailure(error)) return `${name}:${known.version}:`;
       throw error;
     }
   }
@@ -100,6 +116,39 @@ export class NamespaceVersions {
     const version = await this.#counter(name, 1, this.#timeouts.adminMs);
     this.#known.set(name, { version, readAt: this.#clock.now() });
     return version;
+  }
+
+  /**
+   * The loader's value for `key` of namespace `name` when its version cannot
+   * be known: nothing to read or write back, but concurrent callers of one
+   * key share one loader call, as they do when the cache answers.
+   */
+  loadUnversioned<T>(name: string, key: string, loader: Loader<T>): Promise<T> {
+    return this.#unversionedLoads.run(
+      `${name}:${key}`,
+      async () => {
+        this.#loadCounts.calls++;
+        return loader();
+      },
+      () => this.#loadCounts.coalesced++,
+    ) as Promise<T>;
+  }
+
+  /** `loadUnversioned` for a batch: one loader call for the keys no concurrent call is loading. */
+  async loadManyUnversioned<T>(name: string, keys: readonly string[], loader: BatchLoader<T>): Promise<(T | undefined)[]> {
+    const prefix = `${name}:`;
+    const flights = [...new Set(keys)].map((key) => prefix + key);
+    const loaded = await this.#unversionedLoads.runMany(
+      flights,
+      async (toLoad) => {
+        this.#loadCounts.calls++;
+        const own = toLoad.map((flight) => flight.slice(prefix.length));
+        const answers = alignLoaded(own, await loader(own));
+        return new Map(own.map((key, i) => [toLoad[i]!, answers.get(key)]));
+      },
+      (joined) => (this.#loadCounts.coalesced += joined),
+    );
+    return keys.map((key) => loaded.get(prefix + key) as T | undefined);
   }
 
   /** Forgets every version (after a clear, which dropped the counters). */
@@ -128,13 +177,9 @@ export class NamespaceVersions {
   }
 }
 
-function isNodeFailure(error: unknown): boolean {
-  return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError;
-}
-
 /** What a read does when the namespace's version cannot be known: a miss, as for any failed read. */
 function unknownVersion(error: unknown): undefined {
-  if (isNodeFailure(error)) return undefined;
+  if (isCacheFailure(error)) return undefined;
   throw error;
 }
 
@@ -205,21 +250,14 @@ export class CacheNamespace {
     checkKeys([key]);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
     const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
-    return prefix === undefined ? loader() : this.#cache.getOrLoad(prefix + key, loader, options);
+    return prefix === undefined ? this.#versions.loadUnversioned(this.name, key, loader) : this.#cache.getOrLoad(prefix + key, loader, options);
   }
 
   async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: SetOptions): Promise<(T | undefined)[]> {
     checkKeys(keys);
     if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
     const prefix = await this.#versions.prefix(this.name).catch(unknownVersion);
-    if (prefix === undefined) {
-      const answers = await loader([...keys]);
-      if (answers instanceof Map) return keys.map((key) => answers.get(key));
-      if (!Array.isArray(answers) || answers.length !== keys.length) {
-        throw new InvalidArgumentError(`the batch loader must return a Map or an array of ${keys.length} values aligned with the keys it was given`);
-      }
-      return [...answers];
-    }
+    if (prefix === undefined) return this.#versions.loadManyUnversioned(this.name, keys, loader);
     return this.#cache.mgetOrLoad(
       keys.map((key) => prefix + key),
       async (missing) => {

@@ -23,11 +23,13 @@ import type { Codec } from '../codec/codec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { MAX_TTL_SECONDS } from '../config/validate.js';
 import { ClosedError, InvalidArgumentError, InvalidValueError, WriteFailedError } from '../errors.js';
+import { debug, describeError } from '../debug.js';
 import type { ShardcacheEmitter } from '../events.js';
 import { countsAgainstNode } from '../health/classify.js';
 import type { Clock } from '../health/clock.js';
 import type { NodeMembership } from '../health/membership.js';
 import type { NodeHealth } from '../health/node-health.js';
+import { alignLoaded, type BatchLoader } from '../loader/batch-answers.js';
 import { SingleFlight } from '../loader/single-flight.js';
 import { buildStats, type CacheCounters, type CacheStats } from '../observability/cache-stats.js';
 import { buildHealth, type CacheHealth } from '../observability/health-report.js';
@@ -47,8 +49,7 @@ export interface SetOptions {
 }
 
 export type Loader<T> = () => T | Promise<T>;
-/** Receives the keys that missed or failed; returns their values, aligned with them or as a Map. */
-export type BatchLoader<T> = (keys: string[]) => readonly (T | undefined)[] | Map<string, T | undefined> | Promise<readonly (T | undefined)[] | Map<string, T | undefined>>;
+export type { BatchLoader };
 
 /** One key of a detailed batch read. */
 export interface KeyResult<T> {
@@ -107,7 +108,7 @@ export class ShardedCache {
     this.#clock = dependencies.clock;
     this.#healthOptions = dependencies.options.health;
     this.#hitRate = new HitRateWindow(this.#healthOptions.hitRateWindowMs, this.#clock.now());
-    this.#namespaces = new NamespaceVersions(this.#membership, this.#clock, dependencies.options, () => this.#assertOpen());
+    this.#namespaces = new NamespaceVersions(this.#membership, this.#clock, dependencies.options, () => this.#assertOpen(), this.#loaderStats);
     this.#onClose = dependencies.onClose;
   }
 
@@ -131,7 +132,7 @@ export class ShardedCache {
   #read(key: string, attempt: number): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key).then(
-      (bytes) => this.#answer(bytes, node.stats.reads.get),
+      (bytes) => this.#answer(bytes, node.stats.reads.get, node.address),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error)) return this.#read(key, attempt + 1);
         this.#reads.failures++;
@@ -218,7 +219,7 @@ export class ShardedCache {
     const tally = batch.node.stats.reads.getMany;
     return batch.node.call('getMany', this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
-        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, this.#answer(values[i], tally), node);
+        for (let i = 0; i < keys.length; i++) results[positions[i]!] = toResult(keys[i]!, this.#answer(values[i], tally, node), node);
       },
       (error: unknown) => {
         if (!lastAttempt && countsAgainstNode(error)) {
@@ -448,25 +449,34 @@ export class ShardedCache {
   #writeBack(entries: [string, unknown][], ttl: number): void {
     if (this.#closed || entries.length === 0) return;
     const write = entries.length === 1 ? this.set(entries[0]![0], entries[0]![1], { ttl }) : this.mset(entries, { ttl });
-    write.catch(() => {});
+    write.catch((error: unknown) => {
+      this.#loaderStats.writeBackFailures++;
+      debug('write-back of %d loaded value(s) failed (%s)', entries.length, describeError(error));
+    });
   }
 
-  /** Decodes a read; counts the hit or miss, for the cache and for the node that answered. An undecodable value is a miss. */
-  #answer(bytes: Buffer | undefined, node: ReadTally): unknown {
+  /**
+   * Decodes a read; counts the hit or miss, for the cache and for the node
+   * that answered. An undecodable value is a miss, counted as such too.
+   */
+  #answer(bytes: Buffer | undefined, tally: ReadTally, node: string): unknown {
     let value: unknown;
     if (bytes !== undefined) {
       try {
         value = this.#codec.decode(bytes);
-      } catch {
+      } catch (error) {
         value = undefined;
+        this.#reads.undecodable++;
+        tally.undecodable++;
+        debug('a value from %s could not be decoded (%s): answered as a miss', node, describeError(error));
       }
     }
     if (value === undefined) {
       this.#reads.misses++;
-      node.misses++;
+      tally.misses++;
     } else {
       this.#reads.hits++;
-      node.hits++;
+      tally.hits++;
     }
     return value;
   }
@@ -497,12 +507,4 @@ export class ShardedCache {
     }
     return bytes;
   }
-}
-
-function alignLoaded<T>(keys: readonly string[], answers: readonly (T | undefined)[] | Map<string, T | undefined>): Map<string, T | undefined> {
-  if (answers instanceof Map) return new Map(keys.map((key) => [key, answers.get(key)]));
-  if (!Array.isArray(answers) || answers.length !== keys.length) {
-    throw new InvalidArgumentError(`the batch loader must return a Map or an array of ${keys.length} values aligned with the keys it was given`);
-  }
-  return new Map(keys.map((key, i) => [key, answers[i]]));
 }

@@ -73,12 +73,14 @@ export class NodeMembership implements Membership {
     if (this.#ejected.has(node.address)) return false;
     if (this.#ejected.size + 1 > this.#maxEjected) {
       this.#events.emit('node:ejection-refused', { node: node.address, ejectedNodes: this.#ejected.size });
+      debug('%s kept on the ring behind its breaker: %d node(s) out already (maxEjectedFraction)', node.address, this.#ejected.size);
       return false;
     }
     this.#ejected.add(node.address);
     this.#journal.open(node.address);
     this.#current = this.#full.without(this.#ejected);
     this.#events.emit('node:ejected', { node: node.address, consecutiveFailures: node.consecutiveFailures, ejectedNodes: this.#ejected.size });
+    debug('%s ejected after %d consecutive failures (%d node(s) out)', node.address, node.consecutiveFailures, this.#ejected.size);
     return true;
   }
 

@@ -18,6 +18,7 @@
  */
 import type { Backend } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
+import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
 import { BreakerOpenError, DeadlineError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
@@ -264,7 +265,9 @@ export class NodeHealth implements RingMember {
       this.#state = 'up';
       this.#consecutiveFailures = 0;
       this.#breaker.reset();
-      this.#options.events.emit('node:readmitted', { node: this.address, outMs: this.#options.clock.now() - this.#ejectedAt, invalidatedKeys, flushed });
+      const outMs = this.#options.clock.now() - this.#ejectedAt;
+      this.#options.events.emit('node:readmitted', { node: this.address, outMs, invalidatedKeys, flushed });
+      debug('%s back on the ring after %d ms (%s)', this.address, Math.round(outMs), flushed ? 'flushed' : `${invalidatedKeys} journaled key(s) deleted`);
     } catch (error) {
       if (this.#closed) return;
       this.#state = 'ejected';
@@ -273,6 +276,7 @@ export class NodeHealth implements RingMember {
       const backoff = Math.min(retryTimeoutMs * PROBE_BACKOFF_FACTOR ** this.#probeAttempt, maxRetryTimeoutMs);
       const nextProbeMs = Math.round(backoff * (1 - PROBE_JITTER + 2 * PROBE_JITTER * this.#options.clock.random()));
       this.#options.events.emit('node:probe-failed', { node: this.address, attempt: this.#probeAttempt, nextProbeMs, error });
+      debug('probe %d of %s failed (%s); next in %d ms', this.#probeAttempt, this.address, describeError(error), nextProbeMs);
       this.#scheduleProbe(nextProbeMs);
     }
   }

@@ -12,14 +12,17 @@ import type { NodeStats } from './node-stats.js';
 
 /** Cache-wide counters ShardedCache keeps (keys, not requests). */
 export interface CacheCounters {
-  /** Keys read: answered hit or miss, or failed on every attempt (answered as a miss). */
-  readonly reads: { hits: number; misses: number; failures: number };
-  /** Loader calls of getOrLoad/mgetOrLoad, and callers (keys, for batches) that joined a load in flight. */
-  readonly loads: { calls: number; coalesced: number };
+  /** Keys read: answered hit or miss, or failed on every attempt (answered as a miss); undecodable values are misses too. */
+  readonly reads: { hits: number; misses: number; failures: number; undecodable: number };
+  /**
+   * Loader calls of getOrLoad/mgetOrLoad, callers (keys, for batches) that
+   * joined a load in flight, and best-effort write-backs of loaded values that failed.
+   */
+  readonly loads: { calls: number; coalesced: number; writeBackFailures: number };
 }
 
 export function createCounters(): CacheCounters {
-  return { reads: { hits: 0, misses: 0, failures: 0 }, loads: { calls: 0, coalesced: 0 } };
+  return { reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 }, loads: { calls: 0, coalesced: 0, writeBackFailures: 0 } };
 }
 
 /** Requests sent to nodes (or refused by an open breaker), by how they ended. */
@@ -40,17 +43,26 @@ export interface NodeStatsSnapshot {
   readonly breaker: BreakerState;
   readonly consecutiveFailures: number;
   readonly requests: RequestCounts;
-  /** Keys this node answered. */
-  readonly reads: { readonly hits: number; readonly misses: number };
+  /** Keys this node answered; `undecodable` values were answered as misses and are counted in `misses` too. */
+  readonly reads: { readonly hits: number; readonly misses: number; readonly undecodable: number };
+  /** Clean-ups that failed: of this node before its return (it stayed out), or of stand-in copies on it. */
+  readonly cleanupFailures: number;
   /** hits / (hits + misses); `null` before the first read. */
   readonly hitRate: number | null;
   readonly latencyMs: LatencySummary & { readonly windowMs: number };
 }
 
 export interface CacheStats {
-  /** Keys read through the cache; `failures` were answered as misses because no node answered. */
-  readonly reads: { readonly hits: number; readonly misses: number; readonly failures: number };
-  readonly loads: { readonly calls: number; readonly coalesced: number };
+  /**
+   * Keys read through the cache; `failures` were answered as misses because
+   * no node answered; `undecodable` values (counted in `misses` too) were
+   * stored in a form the codec could not read.
+   */
+  readonly reads: { readonly hits: number; readonly misses: number; readonly failures: number; readonly undecodable: number };
+  /** Loader calls, loads joined while in flight, and write-backs of loaded values that failed. */
+  readonly loads: { readonly calls: number; readonly coalesced: number; readonly writeBackFailures: number };
+  /** Failed clean-ups over every node (see NodeStatsSnapshot.cleanupFailures). */
+  readonly cleanupFailures: number;
   /** hits / (hits + misses) over every key read; `null` before the first read. */
   readonly hitRate: number | null;
   readonly requests: RequestCounts;
@@ -61,10 +73,11 @@ export interface CacheStats {
 
 export function buildStats(nodes: readonly NodeHealth[], counters: CacheCounters, now: number): CacheStats {
   const snapshots = nodes.map((node) => nodeSnapshot(node, now));
-  const { hits, misses, failures } = counters.reads;
+  const { hits, misses, failures, undecodable } = counters.reads;
   return {
-    reads: { hits, misses, failures },
+    reads: { hits, misses, failures, undecodable },
     loads: { ...counters.loads },
+    cleanupFailures: sum(snapshots, (node) => node.cleanupFailures),
     hitRate: ratio(hits, misses),
     requests: {
       total: sum(snapshots, (node) => node.requests.total),
@@ -78,15 +91,17 @@ export function buildStats(nodes: readonly NodeHealth[], counters: CacheCounters
 }
 
 function nodeSnapshot(node: NodeHealth, now: number): NodeStatsSnapshot {
-  const hits = node.stats.reads.get.hits + node.stats.reads.getMany.hits;
-  const misses = node.stats.reads.get.misses + node.stats.reads.getMany.misses;
+  const { get, getMany } = node.stats.reads;
+  const hits = get.hits + getMany.hits;
+  const misses = get.misses + getMany.misses;
   return {
     address: node.address,
     state: node.state,
     breaker: node.breakerState,
     consecutiveFailures: node.consecutiveFailures,
     requests: requestCounts(node.stats),
-    reads: { hits, misses },
+    reads: { hits, misses, undecodable: get.undecodable + getMany.undecodable },
+    cleanupFailures: node.stats.cleanupFailures,
     hitRate: ratio(hits, misses),
     latencyMs: { ...summarize([node.stats.latency], now), windowMs: LATENCY_WINDOW_MS },
   };

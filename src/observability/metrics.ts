@@ -61,7 +61,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
 
   const operations = new client.Counter({
     name: name('operations_total'),
-    help: 'Requests to cache nodes by operation and result: hit or miss (get), ok (other operations), error, timeout, short-circuited (breaker open, not sent).',
+    help: 'Requests to cache nodes by operation and result: ok, error, timeout, short-circuited (breaker open, not sent). Concurrent gets batched into one request count once; keys read are in read_keys_total.',
     labelNames: ['op', 'node', 'result'],
     registers,
     collect() {
@@ -69,12 +69,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
       for (const node of nodes) {
         for (const [op, counts] of node.stats.operations) {
           const labels = (result: string) => ({ op, node: node.address, result });
-          if (op === 'get') {
-            this.inc(labels('hit'), node.stats.reads.get.hits);
-            this.inc(labels('miss'), node.stats.reads.get.misses);
-          } else {
-            this.inc(labels('ok'), counts.ok);
-          }
+          this.inc(labels('ok'), counts.ok);
           this.inc(labels('error'), counts.error);
           this.inc(labels('timeout'), counts.timeout);
           this.inc(labels('short-circuited'), counts.shortCircuited);
@@ -106,6 +101,38 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     collect() {
       this.reset();
       this.inc(counters.reads.failures);
+    },
+  });
+
+  const undecodable = new client.Counter({
+    name: name('undecodable_values_total'),
+    help: 'Stored values the codec could not decode (another client\'s format, a codec change), answered as misses and counted there too.',
+    labelNames: ['node'],
+    registers,
+    collect() {
+      this.reset();
+      for (const node of nodes) this.inc({ node: node.address }, node.stats.reads.get.undecodable + node.stats.reads.getMany.undecodable);
+    },
+  });
+
+  const writeBackFailures = new client.Counter({
+    name: name('write_back_failures_total'),
+    help: 'Best-effort writes of loaded values (getOrLoad, mgetOrLoad) that failed; the caller had its value, the next read misses again.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(counters.loads.writeBackFailures);
+    },
+  });
+
+  const cleanupFailures = new client.Counter({
+    name: name('cleanup_failures_total'),
+    help: 'Failed clean-ups: of a returning node (it stays out, its journal kept for the next probe) or of stand-in copies on a node (they expire within failoverTtlSeconds).',
+    labelNames: ['node'],
+    registers,
+    collect() {
+      this.reset();
+      for (const node of nodes) this.inc({ node: node.address }, node.stats.cleanupFailures);
     },
   });
 
@@ -179,7 +206,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     counted('node:probe-failed', 'node_probe_failures_total', 'Failed probes of ejected nodes.'),
   ];
 
-  const metrics = [operations, readKeys, readFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...listeners.map((l) => l.counter)];
+  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...listeners.map((l) => l.counter)];
   const taken = metrics.find((metric) => registry.getSingleMetric(nameOf(metric)) !== undefined);
   if (taken !== undefined) {
     throw new ConfigError('metrics.registry', `already holds a metric named ${nameOf(taken)} (another cache?): give each cache its own registry or metrics.prefix`);

@@ -292,3 +292,55 @@ describe('a node out of the ring during clear or invalidate', () => {
     }
   });
 });
+
+describe('namespace read-through while the version cannot be read', () => {
+  const HUNG: Partial<ShardcacheOptions> = { timeouts: { getMs: 30, setMs: 30, batchMs: 30 }, health: { maxEjectedFraction: 0 } };
+
+  /** Polls (bounded) until `check` holds. */
+  async function until(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 300 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(check()).toBe(true);
+  }
+
+  it('concurrent getOrLoad and mgetOrLoad calls still share one loader call per key', async () => {
+    const cache = await open('memory', HUNG);
+    const name = 'hot';
+    const versionNode = cache.nodeFor(`${name}:__version`);
+    pauseMemoryNode(cache, versionNode);
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      const loads = Array.from({ length: 100 }, () =>
+        cache.namespace(name).getOrLoad('p:1', async () => {
+          calls++;
+          await gate;
+          return 'from the database';
+        }),
+      );
+      await until(() => cache.stats().loads.coalesced === 99);
+      release();
+      expect(await Promise.all(loads)).toEqual(Array.from({ length: 100 }, () => 'from the database'));
+      expect(calls).toBe(1);
+      expect(cache.stats().loads).toMatchObject({ calls: 1, coalesced: 99 });
+
+      const batches: string[][] = [];
+      let releaseBatch!: () => void;
+      const batchGate = new Promise<void>((resolve) => (releaseBatch = resolve));
+      const batchLoads = Array.from({ length: 20 }, () =>
+        cache.namespace(name).mgetOrLoad(['a', 'b', 'a'], async (missing) => {
+          batches.push(missing);
+          await batchGate;
+          return missing.map((key) => `row ${key}`);
+        }),
+      );
+      await until(() => cache.stats().loads.coalesced === 99 + 19 * 2);
+      releaseBatch();
+      expect(await Promise.all(batchLoads)).toEqual(Array.from({ length: 20 }, () => ['row a', 'row b', 'row a']));
+      expect(batches).toEqual([['a', 'b']]);
+    } finally {
+      resumeMemoryNode(cache, versionNode);
+      await cache.close();
+    }
+  });
+});

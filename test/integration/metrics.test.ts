@@ -93,18 +93,18 @@ describe.each([
       const operations = seriesOf(samples, 'shardcache_operations_total');
       const expected: Record<string, number> = {};
       const add = (op: string, node: string, results: Record<string, number>) => {
-        for (const result of [...(op === 'get' ? ['hit', 'miss'] : ['ok']), 'error', 'timeout', 'short-circuited']) {
+        for (const result of ['ok', 'error', 'timeout', 'short-circuited']) {
           expected[`node=${node},op=${op},result=${result}`] = (expected[`node=${node},op=${op},result=${result}`] ?? 0) + (results[result] ?? 0);
         }
       };
       add('setMany', a, { ok: 1 });
       add('setMany', b, { ok: 1 });
-      add('get', a, { hit: 3, miss: 4 });
-      add('get', b, { hit: 1, timeout: 1 });
+      add('get', a, { ok: 7 });
+      add('get', b, { ok: 1, timeout: 1 });
       add('getMany', a, { ok: 1 });
       add('getMany', c, { ok: 1 });
       add('set', a, { ok: 2 });
-      add('get', standIn, { miss: 1 });
+      add('get', standIn, { ok: 1 });
       expect(operations).toEqual(expected);
 
       const readKeys: Record<string, number> = {};
@@ -142,9 +142,9 @@ describe.each([
       // stats() reads the same counters.
       const stats = cache.stats();
       const nodeB = stats.nodes.find((n) => n.address === b)!;
-      expect(nodeB).toMatchObject({ state: 'ejected', requests: { total: 3, errors: 0, timeouts: 1, shortCircuited: 0 }, reads: { hits: 1, misses: 0 }, hitRate: 1 });
+      expect(nodeB).toMatchObject({ state: 'ejected', requests: { total: 3, errors: 0, timeouts: 1, shortCircuited: 0 }, reads: { hits: 1, misses: 0, undecodable: 0 }, cleanupFailures: 0, hitRate: 1 });
       expect(nodeB.latencyMs.samples).toBe(3);
-      expect(stats.reads).toEqual({ hits: 7, misses: 6, failures: 1 });
+      expect(stats.reads).toEqual({ hits: 7, misses: 6, failures: 1, undecodable: 0 });
       expect(stats.hitRate).toBe(Math.round((7 / 13) * 10_000) / 10_000);
       expect(stats.requests).toMatchObject({ timeouts: 1, errors: 0, shortCircuited: 0 });
     } finally {
@@ -152,6 +152,58 @@ describe.each([
     }
     expect(await registry.getMetricsAsJSON()).toEqual([]);
     await expectNothingLeftOpen(handlesBefore);
+  });
+  it('operations_total counts requests as stats() does, under concurrent gets, mgets and sets', async () => {
+    const registry = new Registry();
+    const cache = await createCache({ backend, nodes: servers.map((s) => s.address), ...OPTIONS, metrics: { registry } }, { env: {} });
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `agree:${i}`);
+      await Promise.all(keys.slice(0, 30).map((key) => cache.set(key, key)));
+      // Concurrent gets are batched per node and tick: far fewer requests than keys.
+      await Promise.all([...keys.map((key) => cache.get(key)), cache.mget(keys.slice(0, 20)), cache.mget(keys.slice(20)), cache.mset([['agree:x', 1], ['agree:y', 2]])]);
+
+      const stats = cache.stats();
+      const samples = parseExposition(await registry.metrics());
+      const requests = (node: string | undefined) =>
+        samples.filter((s) => s.name === 'shardcache_operations_total' && (node === undefined || s.labels.node === node)).reduce((total, s) => total + s.value, 0);
+      const keysRead = (node: string) => samples.filter((s) => s.name === 'shardcache_read_keys_total' && s.labels.node === node).reduce((total, s) => total + s.value, 0);
+      expect(requests(undefined)).toBe(stats.requests.total);
+      for (const node of stats.nodes) {
+        expect(requests(node.address)).toBe(node.requests.total);
+        expect(keysRead(node.address)).toBe(node.reads.hits + node.reads.misses);
+      }
+      expect(stats.reads.hits + stats.reads.misses).toBe(60 + 60);
+      expect(stats.requests.total).toBeLessThan(30 + 60 + 60);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('undecodable values and failed write-backs are counted in stats() and metrics', async () => {
+    const registry = new Registry();
+    const nodes = servers.map((s) => s.address);
+    const cache = await createCache({ backend, nodes, ...OPTIONS, metrics: { registry } }, { env: {} });
+    // Another client's format: a JSON marker followed by text that is not JSON.
+    const foreign = await createCache({ backend, nodes, ...OPTIONS, codec: { encode: () => Buffer.from([0x00, 0x7b]), decode: () => undefined } }, { env: {} });
+    try {
+      await foreign.mset([['odd:1', 'x'], ['odd:2', 'x']]);
+      expect(await cache.get('odd:1')).toBeUndefined();
+      expect(await cache.mget(['odd:2', 'odd:absent'])).toEqual([undefined, undefined]);
+      // A loader answer the codec cannot encode (a BigInt, as pg gives for bigint columns): the caller gets it; the write-back fails.
+      expect(await cache.getOrLoad('big:1', () => 12n)).toBe(12n);
+      await until(() => cache.stats().loads.writeBackFailures === 1);
+
+      const stats = cache.stats();
+      expect(stats.reads).toMatchObject({ hits: 0, misses: 4, undecodable: 2 });
+      const samples = parseExposition(await registry.metrics());
+      const undecodable = seriesOf(samples, 'shardcache_undecodable_values_total');
+      expect(Object.values(undecodable).reduce((a, b) => a + b, 0)).toBe(2);
+      for (const node of stats.nodes) expect(undecodable[`node=${node.address}`]).toBe(node.reads.undecodable);
+      expect(sampleValue(samples, 'shardcache_write_back_failures_total')).toBe(1);
+      expect(seriesOf(samples, 'shardcache_cleanup_failures_total')).toEqual(Object.fromEntries(nodes.map((node) => [`node=${node}`, 0])));
+    } finally {
+      await Promise.all([cache.close(), foreign.close()]);
+    }
   });
 });
 
@@ -170,9 +222,11 @@ describe('metrics wiring', () => {
       const key = `node=${one.nodeFor('k')},op=get`;
       const mine = parseExposition(await first.metrics());
       const theirs = parseExposition(await second.metrics());
-      expect(seriesOf(mine, 'shardcache_operations_total')[`${key},result=hit`]).toBe(5);
-      expect(seriesOf(theirs, 'shardcache_operations_total')[`${key},result=miss`]).toBe(1);
-      expect(seriesOf(theirs, 'shardcache_operations_total')[`${key},result=hit`]).toBe(0);
+      expect(seriesOf(mine, 'shardcache_operations_total')[`${key},result=ok`]).toBe(5);
+      expect(seriesOf(theirs, 'shardcache_operations_total')[`${key},result=ok`]).toBe(1);
+      expect(seriesOf(mine, 'shardcache_read_keys_total')[`${key},result=hit`]).toBe(5);
+      expect(seriesOf(theirs, 'shardcache_read_keys_total')[`${key},result=miss`]).toBe(1);
+      expect(seriesOf(theirs, 'shardcache_read_keys_total')[`${key},result=hit`]).toBe(0);
       const count = (samples: ReturnType<typeof parseExposition>) => sampleValue(samples, 'shardcache_operation_duration_seconds_count', { op: 'get', node: one.nodeFor('k') });
       expect(count(mine)).toBe(5);
       expect(count(theirs)).toBe(1);

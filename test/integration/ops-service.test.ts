@@ -79,7 +79,8 @@ describe('ops handler', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(registry.contentType);
     const samples = parseExposition(await response.text());
-    expect(sampleValue(samples, 'shardcache_operations_total', { op: 'get', node: cache.nodeFor('k'), result: 'hit' })).toBe(1);
+    expect(sampleValue(samples, 'shardcache_operations_total', { op: 'get', node: cache.nodeFor('k'), result: 'ok' })).toBe(1);
+    expect(sampleValue(samples, 'shardcache_read_keys_total', { op: 'get', node: cache.nodeFor('k'), result: 'hit' })).toBe(1);
   });
 
   it('GET /cache/stats and /cache/health: JSON, 200 while up, 503 once down', async () => {
