@@ -1,0 +1,90 @@
+/**
+ * shardcache leans on parts of memjs and opossum that are not their public
+ * API (both are pinned exactly in package.json for that reason). These tests
+ * fail loudly, naming the internal, when an upgrade changes one of them:
+ *
+ * - memjs `Server`: `onResponse`/`onError` keyed by opaque, a handler's
+ *   `quiet` flag keeping it for every frame until a zero-body one, `write`,
+ *   `error()` failing every outstanding request and destroying `_socket`
+ *   (the socket the memcached backend tunes with setNoDelay);
+ * - opossum: its rolling window counts `fire` and `success` events (how a
+ *   closed breaker's successes are handed over) and rotates on the
+ *   `rotateBucketController`'s `rotate` event.
+ */
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import memjs, { type Response } from 'memjs';
+import CircuitBreaker from 'opossum';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMemcached, stopAll, type ServerProcess } from '../harness/servers.js';
+
+const { Server, Utils } = memjs;
+const NOOP = 0x0a;
+const GETKQ = 0x0d;
+const EMPTY = Buffer.alloc(0);
+
+let memcached: ServerProcess;
+beforeAll(async () => {
+  memcached = await startMemcached();
+});
+afterAll(stopAll);
+
+describe('memjs internals the memcached backend relies on', () => {
+  it('Server answers by opaque, keeps a quiet handler until a zero-body frame, and exposes its socket as _socket', async () => {
+    const server = new Server(memcached.host, memcached.port, undefined, undefined, { timeout: 5, conntimeout: 2, keepAlive: true });
+    for (const method of ['onResponse', 'onError', 'write', 'error'] as const) {
+      expect(typeof server[method], `memjs Server.prototype.${method} changed`).toBe('function');
+    }
+    try {
+      const opcodes: number[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const handler = Object.assign(
+          (response: Response) => {
+            opcodes.push(response.header.opcode);
+            if (response.header.opcode === NOOP) resolve();
+          },
+          { quiet: true },
+        );
+        server.onResponse(77, handler);
+        server.onError(77, reject);
+      });
+      // Two quiet misses then a NOOP: only the NOOP is answered, to the same handler.
+      server.write(Buffer.concat([Utils.makeRequestBuffer(GETKQ, 'absent:1', EMPTY, EMPTY, 77), Utils.makeRequestBuffer(GETKQ, 'absent:2', EMPTY, EMPTY, 77), Utils.makeRequestBuffer(NOOP, EMPTY, EMPTY, EMPTY, 77)]));
+      await done;
+      expect(opcodes).toEqual([NOOP]);
+      const socket = (server as unknown as { _socket?: unknown })._socket;
+      expect(socket, 'memjs no longer keeps its connection in Server._socket').toBeInstanceOf(Socket);
+
+      const failed = new Promise<unknown>((resolve) => server.onError(78, resolve));
+      server.onResponse(78, () => {});
+      server.error(new Error('reset by the test'));
+      expect(await failed).toBeInstanceOf(Error);
+      expect((socket as Socket).destroyed, 'memjs Server.error() no longer destroys its socket').toBe(true);
+      expect((server as unknown as { _socket?: unknown })._socket).toBeUndefined();
+    } finally {
+      server.error(new Error('done'));
+    }
+  });
+});
+
+describe('opossum internals the breaker relies on', () => {
+  it("counts 'fire' and 'success' events in its window and rotates on the controller's 'rotate' event", () => {
+    const rotation = new EventEmitter();
+    const breaker = new CircuitBreaker(async () => undefined, { timeout: false, rollingCountTimeout: 1000, rollingCountBuckets: 2, rotateBucketController: rotation, enableSnapshots: false });
+    try {
+      for (let i = 0; i < 3; i++) {
+        breaker.emit('fire', []);
+        breaker.emit('success', undefined, 0);
+      }
+      expect(breaker.stats.fires, "opossum no longer counts 'fire' events").toBe(3);
+      expect(breaker.stats.successes, "opossum no longer counts 'success' events").toBe(3);
+      expect(rotation.listenerCount('rotate'), "opossum no longer listens for 'rotate' on rotateBucketController").toBeGreaterThan(0);
+      rotation.emit('rotate');
+      rotation.emit('rotate');
+      expect(breaker.stats.fires, 'the window did not move on rotate').toBe(0);
+      expect(breaker.closed && !breaker.opened && !breaker.halfOpen).toBe(true);
+    } finally {
+      breaker.shutdown();
+    }
+  });
+});
