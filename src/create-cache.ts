@@ -91,9 +91,9 @@ function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
   const { timeouts } = options;
   switch (options.backend) {
     case 'redis':
-      return new RedisBackend(node, timeouts);
+      return new RedisBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
     case 'memcached':
-      return new MemcachedBackend(node, timeouts);
+      return new MemcachedBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }
