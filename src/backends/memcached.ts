@@ -71,7 +71,12 @@ export class MemcachedBackend implements Backend {
         conntimeout: options.connectMs / 1000,
         keepAlive: true,
       });
-      guardMemjsReplies(server, node.address, options.maxValueBytes);
+      guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
+        // The guard dropped this Server's connection. A memjs Server that
+        // reconnects can lose its new socket to the old one's late 'close'
+        // (see above), so later requests get a fresh Server, as on reset().
+        if (this.#server === server && !this.#closed) this.#server = this.#newServer();
+      });
       return server;
     };
     this.#server = this.#newServer();

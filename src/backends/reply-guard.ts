@@ -373,14 +373,16 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Checks every byte a memjs `Server` receives before memjs buffers it: its
  * socket's data listener calls `server.responseHandler`, which is replaced
- * on this instance by a check that hands on only what passes.
+ * on this instance by a check that hands on only what passes. On a
+ * violation the Server's waiting requests fail, its socket is destroyed, and
+ * `dropped` is called (the owner should stop using this Server).
  *
  * memjs keeps `responseBuffer` across connections: bytes of a frame cut off
  * by a dropped connection would prefix the next connection's replies and
  * misalign them for good. So the buffer is emptied whenever data arrives on
  * a socket other than the last one seen, and when the guard drops one.
  */
-export function guardMemjsReplies(server: MemjsServer, address: string, maxValueBytes: number): void {
+export function guardMemjsReplies(server: MemjsServer, address: string, maxValueBytes: number, dropped: () => void): void {
   const internals = server as unknown as MemjsInternals;
   const handle = internals.responseHandler;
   const scanner = new MemcachedFrameScanner(maxValueBytes + REPLY_FRAMING_BYTES);
@@ -400,6 +402,7 @@ export function guardMemjsReplies(server: MemjsServer, address: string, maxValue
       internals.responseBuffer = EMPTY;
       // Destroys the socket and fails every request waiting on it with this error.
       server.error(new NodeError(address, 'protocol', error.message));
+      dropped();
       return;
     }
     handle.call(server, chunk);
