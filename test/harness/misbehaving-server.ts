@@ -65,7 +65,7 @@ export interface MisbehavingServer {
 
 const HOST = '127.0.0.1';
 /** The length `huge-length` claims: 2^31, one past the largest signed 32-bit integer. */
-export const HUGE_LENGTH = 2 ** 31;
+const HUGE_LENGTH = 2 ** 31;
 const DEFAULT_STREAM_CAP_BYTES = 32 * 1024 * 1024;
 const FILLER = Buffer.alloc(64 * 1024, 0x78);
 /** One filler chunk per tick: 64 KiB every 2 ms is at most 32 MiB/s. */
