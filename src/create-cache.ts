@@ -20,6 +20,7 @@ import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
 import { createEmitter } from './events.js';
 import { systemClock, type Clock } from './health/clock.js';
+import { withDeadline } from './health/deadline.js';
 import { NodeMembership } from './health/membership.js';
 import { NodeHealth } from './health/node-health.js';
 import { Ring } from './ring/ring.js';
@@ -72,7 +73,10 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
       throw error;
     }
   }
-  await Promise.allSettled(nodes.map((node) => node.backend.connect()));
+  // Bounded here, not only in the adapters: a server that accepts and never
+  // answers completes memcached's TCP connect but not its first no-op.
+  const { connectMs } = resolved.timeouts;
+  await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
   const cache = new ShardedCache({
     membership,
     codec: resolved.codec ?? defaultCodec,
@@ -91,9 +95,9 @@ function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
   const { timeouts } = options;
   switch (options.backend) {
     case 'redis':
-      return new RedisBackend(node, timeouts);
+      return new RedisBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
     case 'memcached':
-      return new MemcachedBackend(node, timeouts);
+      return new MemcachedBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }

@@ -20,6 +20,11 @@
  * handler forget a socket opened after it, which then stays open for good.
  * So memjs's `timeout` (seconds, per outstanding request) is set out of the
  * way; shardcache's per-operation deadlines answer the caller long before.
+ *
+ * Every reply byte passes `guardMemjsReplies` (reply-guard.ts) before memjs
+ * buffers it: no frame over `maxValueBytes` + 64 KiB is buffered, and a bad
+ * header, a huge length or an answer to no waiting request fails the waiting
+ * requests with a `protocol` NodeError and drops the connection.
  */
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
@@ -28,6 +33,7 @@ import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import { keyFrames } from './memcached-frames.js';
+import { guardMemjsReplies } from './reply-guard.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
 
@@ -44,6 +50,8 @@ const EMPTY = Buffer.alloc(0);
 
 export interface MemcachedBackendOptions {
   readonly connectMs: number;
+  /** Largest value the cache stores: a longer reply frame is a protocol error (see reply-guard.ts). */
+  readonly maxValueBytes: number;
 }
 
 const MEMJS_REQUEST_TIMEOUT_SECONDS = 60;
@@ -60,12 +68,20 @@ export class MemcachedBackend implements Backend {
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
-    this.#newServer = () =>
-      new Server(node.host, node.port, undefined, undefined, {
+    this.#newServer = () => {
+      const server = new Server(node.host, node.port, undefined, undefined, {
         timeout: MEMJS_REQUEST_TIMEOUT_SECONDS,
         conntimeout: options.connectMs / 1000,
         keepAlive: true,
       });
+      guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
+        // The guard dropped this Server's connection. A memjs Server that
+        // reconnects can lose its new socket to the old one's late 'close'
+        // (see above), so later requests get a fresh Server, as on reset().
+        if (this.#server === server && !this.#closed) this.#server = this.#newServer();
+      });
+      return server;
+    };
     this.#server = this.#newServer();
   }
 
@@ -235,7 +251,9 @@ export class MemcachedBackend implements Backend {
       );
       this.#server.onResponse(opaque, handler);
       this.#server.onError(opaque, (error: unknown) => {
-        reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
+        // A NodeError is the reply guard's verdict; anything else is memjs losing the connection.
+        if (error instanceof NodeError) reject(error);
+        else reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
       });
       this.#server.write(frames);
       this.#tuneSocket();

@@ -17,12 +17,18 @@
  *   socket at once instead of waiting 2 s for a FIN a hung server never sends;
  * - reconnection follows `timeouts.connectRetries`/`connectBackoffMs`; after
  *   that the client rests until a command or a health probe wakes it.
+ *
+ * Every reply byte passes `guardRedisReplies` (reply-guard.ts) before ioredis
+ * decodes it: no element over `maxValueBytes` + 64 KiB is buffered, and
+ * garbage, a huge length or an unasked-for reply fails the waiting commands
+ * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
+import { guardRedisReplies } from './reply-guard.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -32,6 +38,8 @@ export interface RedisBackendOptions {
   /** Reconnection attempts after a connection is lost or refused, then the client rests until used or probed. */
   readonly connectRetries: number;
   readonly connectBackoffMs: number;
+  /** Largest value the cache stores: a longer reply element is a protocol error (see reply-guard.ts). */
+  readonly maxValueBytes: number;
 }
 
 export class RedisBackend implements Backend {
@@ -59,6 +67,7 @@ export class RedisBackend implements Backend {
     // Without a listener an 'error' event would crash the process; failures
     // reach callers through rejected commands instead.
     this.#client.on('error', () => {});
+    guardRedisReplies(this.#client, this.address, options.maxValueBytes);
   }
 
   async connect(): Promise<void> {
@@ -192,6 +201,8 @@ export class RedisBackend implements Backend {
    * written): keep only the class, code and message.
    */
   #nodeError(error: unknown): NodeError {
+    // The reply guard's own verdict, already redacted.
+    if (error instanceof NodeError) return error;
     const original = error as { name?: string; code?: string; message?: string };
     const cause = Object.assign(new Error(original.message ?? String(error)), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {

@@ -74,7 +74,7 @@ describe.each(['redis', 'memcached'] as const)('large batches on %s', (backend) 
 describe('Redis commands past MAX_KEYS_PER_REQUEST keys', () => {
   it('go out as several MGET, DEL and UNLINK commands of at most MAX_KEYS_PER_REQUEST keys each', async () => {
     const server = servers.redis[1]!;
-    const backend = new RedisBackend({ host: server.host, port: server.port, address: server.address }, { connectMs: 1000, connectRetries: 0, connectBackoffMs: 100 });
+    const backend = new RedisBackend({ host: server.host, port: server.port, address: server.address }, { connectMs: 1000, connectRetries: 0, connectBackoffMs: 100, maxValueBytes: 1 << 20 });
     try {
       await backend.connect();
       const keys = Array.from({ length: 2 * MAX_KEYS_PER_REQUEST + 1 }, (_, i) => `pieces:${i}`);

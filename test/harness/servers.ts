@@ -38,6 +38,12 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Free ports to try when the server loses the race for its port. Default 5. */
   readonly attempts?: number;
+  /**
+   * Start on this port instead of a free one (e.g. to take over the port of
+   * a server a test just closed). While the port is still taken the start is
+   * retried on it, `attempts` times 100 ms apart, then fails.
+   */
+  readonly port?: number;
 }
 
 export interface ServerProcess {
@@ -162,11 +168,11 @@ function watch(line: string): void {
 }
 
 export function startRedis(opts: StartOptions = {}): Promise<ServerProcess> {
-  return startOnFreePort('redis', opts);
+  return startOnPort('redis', opts);
 }
 
 export function startMemcached(opts: StartOptions = {}): Promise<ServerProcess> {
-  return startOnFreePort('memcached', opts);
+  return startOnPort('memcached', opts);
 }
 
 /** Stops every server this process started (for `afterAll(stopAll)`); throws if any failed to stop. */
@@ -188,11 +194,12 @@ interface Child {
   output(): string;
 }
 
-async function startOnFreePort(kind: ServerKind, opts: StartOptions): Promise<ServerProcess> {
+async function startOnPort(kind: ServerKind, opts: StartOptions): Promise<ServerProcess> {
   const attempts = Math.max(1, opts.attempts ?? 5);
   const errors: string[] = [];
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = await freePort();
+    if (opts.port !== undefined && attempt > 0) await sleep(100);
+    const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), `shardcache-${kind}-${port}-`));
     registry.dirs.add(dir);
     try {
@@ -204,7 +211,7 @@ async function startOnFreePort(kind: ServerKind, opts: StartOptions): Promise<Se
       rmSync(dir, { recursive: true, force: true });
       registry.dirs.delete(dir);
       errors.push((error as Error).message);
-      // Only a lost race for the port is worth another port; a bad flag or a
+      // Only a lost race for the port is worth another try; a bad flag or a
       // missing binary fails the same way everywhere.
       if (!PORT_TAKEN.test((error as Error).message)) break;
     }

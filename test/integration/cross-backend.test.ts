@@ -31,8 +31,8 @@ describe('values across backends', () => {
     [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
     viaRedis = await createCache({ backend: 'redis', nodes: [redis.address], timeouts: TIMEOUTS }, { env: {} });
     viaMemcached = await createCache({ backend: 'memcached', nodes: [memcached.address], timeouts: TIMEOUTS }, { env: {} });
-    rawRedis = new RedisBackend(redis, { connectMs: 2000, connectRetries: 0, connectBackoffMs: 0 });
-    rawMemcached = new MemcachedBackend(memcached, { connectMs: 2000 });
+    rawRedis = new RedisBackend(redis, { connectMs: 2000, connectRetries: 0, connectBackoffMs: 0, maxValueBytes: 1 << 20 });
+    rawMemcached = new MemcachedBackend(memcached, { connectMs: 2000, maxValueBytes: 1 << 20 });
     await Promise.all([rawRedis.connect(), rawMemcached.connect()]);
   });
 
