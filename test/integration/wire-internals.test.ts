@@ -9,14 +9,18 @@
  *   (the socket the memcached backend tunes with setNoDelay);
  * - opossum: its rolling window counts `fire` and `success` events (how a
  *   closed breaker's successes are handed over) and rotates on the
- *   `rotateBucketController`'s `rotate` event.
+ *   `rotateBucketController`'s `rotate` event;
+ * - ioredis (the Redis reply guard): `stream`, `commandQueue`,
+ *   `recoverFromFatalError`, and its decoder's data listener being in place
+ *   before the `connect` event, so a listener prepended then runs first.
  */
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import memjs, { type Response } from 'memjs';
+import { Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMemcached, stopAll, type ServerProcess } from '../harness/servers.js';
+import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
 const { Server, Utils } = memjs;
 const NOOP = 0x0a;
@@ -24,8 +28,9 @@ const GETKQ = 0x0d;
 const EMPTY = Buffer.alloc(0);
 
 let memcached: ServerProcess;
+let redis: ServerProcess;
 beforeAll(async () => {
-  memcached = await startMemcached();
+  [memcached, redis] = await Promise.all([startMemcached(), startRedis()]);
 });
 afterAll(stopAll);
 
@@ -85,6 +90,28 @@ describe('opossum internals the breaker relies on', () => {
       expect(breaker.closed && !breaker.opened && !breaker.halfOpen).toBe(true);
     } finally {
       breaker.shutdown();
+    }
+  });
+});
+
+describe('ioredis internals the Redis reply guard relies on', () => {
+  it('has its decoder listening on the socket by the connect event, and fails the queue through recoverFromFatalError', async () => {
+    const client = new Redis({ host: redis.host, port: redis.port, lazyConnect: true, protocol: 2, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    try {
+      const listenersAtConnect = new Promise<number>((resolve) => client.once('connect', () => resolve(client.stream.listenerCount('data'))));
+      await client.connect();
+      expect(await listenersAtConnect, "ioredis's decoder no longer listens on the socket by its connect event").toBeGreaterThan(0);
+      expect(typeof client.recoverFromFatalError, 'ioredis recoverFromFatalError changed').toBe('function');
+      expect(typeof client.commandQueue.length, 'ioredis commandQueue changed').toBe('number');
+
+      const pending = client.blpop('never-pushed', 0).catch((error: unknown) => error);
+      expect(client.commandQueue.length).toBe(1);
+      const failure = new Error('failed by the test');
+      client.recoverFromFatalError(failure, failure, {});
+      expect(await pending, 'recoverFromFatalError no longer fails the waiting commands with the given error').toBe(failure);
+    } finally {
+      client.disconnect(false);
     }
   });
 });
