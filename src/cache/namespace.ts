@@ -7,12 +7,17 @@
  *   key. `invalidateNamespace('users')` increments it: entries of older
  *   versions become unreachable and age out by their TTL (or LRU).
  * - A missing version counter is created holding the wall-clock time in
- *   milliseconds, never 0 or 1: a counter lost to eviction, a restart or a
- *   flush starts again above every version handed out before (increments
- *   are rare next to a millisecond clock), so a lost counter invalidates the
- *   namespace instead of resurrecting old entries. This assumes the clocks of
- *   the processes sharing the cache agree to within the time between a
- *   counter's creation and its loss.
+ *   microseconds (./version-clock.ts), never 0 or 1; an invalidation adds 1.
+ *   The counter gets ahead of the clock only if the namespace is invalidated
+ *   more than once a microsecond on average from the counter's creation on,
+ *   and each invalidation is a round trip to the counter's server. So a
+ *   counter lost to eviction, a restart or a flush, re-created from a later
+ *   reading of the clock, starts above every version handed out before: a
+ *   lost counter invalidates the namespace instead of resurrecting old
+ *   entries. Milliseconds were too coarse: a counter created and bumped
+ *   within one, then lost and re-created within the next, came back at the
+ *   bumped version. This assumes the clocks of the processes sharing the
+ *   cache agree to within the time between a counter's creation and its loss.
  * - Each process reuses a version it read for `namespaceVersionCacheMs`
  *   (1 s by default): an invalidation made by another process is seen here
  *   within that time; one made by this process, at once. Concurrent reads of
@@ -35,6 +40,7 @@ import type { NodeMembership } from '../health/membership.js';
 import { alignLoaded, type BatchLoader } from '../loader/batch-answers.js';
 import { SingleFlight } from '../loader/single-flight.js';
 import type { KeyResult, Loader, SetOptions, ShardedCache } from './sharded-cache.js';
+import { versionClockMicros } from './version-clock.js';
 
 const NAME = /^[^\s:\u0000-\u001f\u007f]{1,128}$/u;
 
@@ -172,7 +178,7 @@ export class NamespaceVersions {
     // A write: on a stand-in it is journaled and its TTL capped, like any other.
     const route = this.#membership.routeWrite(key, 0);
     // Wall-clock time, not the injected clock: versions are compared across processes and restarts.
-    const initial = Date.now();
+    const initial = versionClockMicros();
     return route.node.call('counter', deadlineMs, (backend) => backend.counter(key, delta, initial, route.ttlSeconds));
   }
 }
