@@ -4,7 +4,7 @@
  * a scripted implementation of shardcache's own Backend interface (the
  * servers themselves are exercised in test/faults).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../../src/backends/backend.js';
 import { MemoryBackend } from '../../../src/backends/memory.js';
 import { DEFAULTS, type BreakerOptions, type HealthOptions } from '../../../src/config/options.js';
@@ -337,18 +337,24 @@ describe('breaker', () => {
   });
 
   it('lets successes age out of the rolling window like failures do', async () => {
-    const { nodes, backends } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50, rollingCountTimeoutMs: 10 });
-    for (let i = 0; i < 6; i++) await nodes[0]!.call('get', 10, (backend) => backend.get('k'));
-    // Ten 10 ms windows later the successes are out of it: 4 failures are 100%.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    backends[0]!.down = true;
-    const states: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      await nodes[0]!.call('get', 10, (backend) => backend.get('k')).catch(() => {});
-      states.push(nodes[0]!.breakerState);
+    // The window's buckets rotate on an interval: faked, so a loaded machine cannot move the window mid-test.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { nodes, backends } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50, rollingCountTimeoutMs: 10 });
+      for (let i = 0; i < 6; i++) await nodes[0]!.call('get', 10, (backend) => backend.get('k'));
+      // Ten 10 ms windows later the successes are out of it: 4 failures are 100%.
+      vi.advanceTimersByTime(100);
+      backends[0]!.down = true;
+      const states: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        await nodes[0]!.call('get', 10, (backend) => backend.get('k')).catch(() => {});
+        states.push(nodes[0]!.breakerState);
+      }
+      expect(states).toEqual(['closed', 'closed', 'closed', 'open']);
+      for (const node of nodes) node.close();
+    } finally {
+      vi.useRealTimers();
     }
-    expect(states).toEqual(['closed', 'closed', 'closed', 'open']);
-    for (const node of nodes) node.close();
   });
 
   it('does not count misses or rejected requests', async () => {
