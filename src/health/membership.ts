@@ -9,8 +9,12 @@
  * - While a node is out, writes and deletes for its keys land on stand-ins
  *   with a TTL capped at `failoverTtlSeconds`, and the keys are journaled.
  *   Before the node returns, the journaled keys are deleted from it (it may
- *   hold values overwritten or deleted meanwhile) and from the stand-ins; a
- *   journal past its limit flushes the node instead. The ring is updated in
+ *   hold values overwritten or deleted meanwhile) and from the stand-ins
+ *   (their copies would be served, stale, the next time the node is out); a
+ *   journal past its limit flushes the node instead. A stand-in that is out
+ *   itself gets the keys in its own journal, deleted before it returns. The
+ *   node returns only once all of that succeeded; a failed clean-up keeps it
+ *   out with its journal whole, for the next probe. The ring is updated in
  *   the same tick as the last check that nothing new was journaled, so no
  *   write can slip between the clean-up and the return.
  */
@@ -104,17 +108,18 @@ export class NodeMembership implements Membership {
         } else {
           await withDeadline(node.backend.delMany([...entries.keys.keys()]), this.#health.probeTimeoutMs, node.address, 'delMany');
         }
+        await this.#cleanStandIns(node.address, entries.keys);
       } catch (error) {
-        // The node may still hold the old values of these keys: they stay
-        // journaled, and the next probe cleans them before the node returns.
+        // The node (or a stand-in) may still hold the old values of these
+        // keys: they stay journaled, and the next probe cleans them before
+        // the node returns.
         this.#journal.restore(node.address, entries);
         node.stats.cleanupFailures++;
-        debug('clean-up of %s before its return failed (%s); it stays out with its journal', node.address, describeError(error));
+        debug('clean-up before %s returns failed (%s); it stays out with its journal', node.address, describeError(error));
         throw error;
       }
       flushed ||= entries.overflowed;
       invalidatedKeys += entries.keys.size;
-      this.#cleanStandIns(node.address, entries.keys);
     }
     // No await from here on: the check and the return happen in one tick.
     if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
@@ -124,25 +129,33 @@ export class NodeMembership implements Membership {
     return { invalidatedKeys, flushed };
   }
 
-  /** Best effort: a stand-in copy would be stale the next time the owner leaves. */
-  #cleanStandIns(owner: string, keys: Map<string, Set<string>>): void {
+  /**
+   * Deletes the copies that stand-ins took while `owner` was out: once the
+   * owner is back they go stale, and would be served the next time it is
+   * out. A stand-in that is out itself has them journaled instead, deleted
+   * before it returns. Rejects when a stand-in on the ring fails.
+   */
+  async #cleanStandIns(owner: string, keys: Map<string, Set<string>>): Promise<void> {
     const byStandIn = new Map<string, string[]>();
     for (const [key, standIns] of keys) {
       for (const standIn of standIns) {
+        if (this.#ejected.has(standIn)) {
+          this.#journal.record(standIn, key);
+          continue;
+        }
         const list = byStandIn.get(standIn) ?? [];
         list.push(key);
         byStandIn.set(standIn, list);
       }
     }
-    for (const [standIn, list] of byStandIn) {
-      const node = this.#byAddress.get(standIn);
-      if (node && !this.#ejected.has(standIn)) {
-        node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
-          // Its copies expire within failoverTtlSeconds, the cap they were written with.
-          node.stats.cleanupFailures++;
-          debug('clean-up of stand-in %s after %s returned failed (%s)', standIn, owner, describeError(error));
+    await Promise.all(
+      [...byStandIn].map(([standIn, list]) => {
+        const node = this.#byAddress.get(standIn)!;
+        return node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
+          debug('clean-up of stand-in %s before %s returns failed (%s)', standIn, owner, describeError(error));
+          throw error;
         });
-      }
-    }
+      }),
+    );
   }
 }

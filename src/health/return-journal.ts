@@ -24,15 +24,20 @@ export class ReturnJournal {
     if (!this.#byNode.has(node)) this.#byNode.set(node, { keys: new Map(), overflowed: false });
   }
 
-  /** Notes that `key`, owned by the ejected `owner`, was written or deleted on `standIn`. */
-  record(owner: string, key: string, standIn: string): void {
-    const journal = this.#byNode.get(owner);
+  /**
+   * Notes that `key` must be deleted from the out `node` before it returns:
+   * it was written or deleted on `standIn` on the node's behalf, or (no
+   * `standIn`) the node itself holds a stand-in copy of it that went stale
+   * while it was out.
+   */
+  record(node: string, key: string, standIn?: string): void {
+    const journal = this.#byNode.get(node);
     if (!journal) return;
     const standIns = journal.keys.get(key);
     if (standIns) {
-      standIns.add(standIn);
+      if (standIn !== undefined) standIns.add(standIn);
     } else if (journal.keys.size < this.#limit) {
-      journal.keys.set(key, new Set([standIn]));
+      journal.keys.set(key, new Set(standIn === undefined ? [] : [standIn]));
     } else {
       journal.overflowed = true;
     }
@@ -59,6 +64,7 @@ export class ReturnJournal {
     if (!journal) return;
     journal.overflowed ||= entries.overflowed;
     for (const [key, standIns] of entries.keys) {
+      this.record(node, key);
       for (const standIn of standIns) this.record(node, key, standIn);
     }
   }

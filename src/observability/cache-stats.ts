@@ -45,7 +45,7 @@ export interface NodeStatsSnapshot {
   readonly requests: RequestCounts;
   /** Keys this node answered; `undecodable` values were answered as misses and are counted in `misses` too. */
   readonly reads: { readonly hits: number; readonly misses: number; readonly undecodable: number };
-  /** Clean-ups that failed: of this node before its return (it stayed out), or of stand-in copies on it. */
+  /** Clean-ups before this node's return that failed (on it or on a stand-in): it stayed out, its journal kept. */
   readonly cleanupFailures: number;
   /** hits / (hits + misses); `null` before the first read. */
   readonly hitRate: number | null;

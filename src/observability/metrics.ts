@@ -127,7 +127,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
 
   const cleanupFailures = new client.Counter({
     name: name('cleanup_failures_total'),
-    help: 'Failed clean-ups: of a returning node (it stays out, its journal kept for the next probe) or of stand-in copies on a node (they expire within failoverTtlSeconds).',
+    help: 'Clean-ups before a node returns (journaled keys deleted from it and from its stand-ins) that failed: the node stayed out, its journal kept for the next probe.',
     labelNames: ['node'],
     registers,
     collect() {

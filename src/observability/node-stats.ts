@@ -34,7 +34,7 @@ export class NodeStats {
   readonly latency = new LatencyWindow();
   /** Keys answered by single GETs and by batch reads. */
   readonly reads: { readonly get: ReadTally; readonly getMany: ReadTally } = { get: newTally(), getMany: newTally() };
-  /** Clean-ups that failed: of this node before it returns (it then stays out), or of a stand-in's copies on it. */
+  /** Clean-ups before this node's return that failed (on it or on a stand-in): it stayed out, its journal kept. */
   cleanupFailures = 0;
   readonly #operations = new Map<string, OutcomeCounts>();
 

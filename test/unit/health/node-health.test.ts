@@ -289,6 +289,56 @@ describe('stand-in writes and the return journal', () => {
     expect(seen.at(-1)).toMatchObject({ name: 'node:readmitted', payload: { flushed: true } });
   });
 
+  it('a stand-in that is out when the owner returns has the stale copies deleted before it returns itself', async () => {
+    const { nodes, backends, membership, clock } = pool(5, { failureLimit: 1, retryTimeoutMs: 100, maxRetryTimeoutMs: 100, maxEjectedFraction: 0.5 });
+    const owner = nodes[0]!;
+    const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find((k) => membership.ring.lookup(k) === owner)!;
+    const ownerBackend = backends[0]!;
+
+    ownerBackend.down = true;
+    await read(owner);
+    const route = membership.routeWrite(key, 0);
+    const standIn = route.node;
+    const standInBackend = backends[nodes.indexOf(standIn)]!;
+    await standInBackend.set(key, Buffer.from('W1'), 60); // written on the owner's behalf
+
+    standInBackend.down = true;
+    await read(standIn);
+    expect(standIn.state).toBe('ejected');
+    ownerBackend.down = false;
+    await clock.advance(100); // the owner returns while its stand-in is out
+    expect(owner.state).toBe('up');
+    await ownerBackend.set(key, Buffer.from('W2'), 0);
+
+    standInBackend.down = false;
+    await clock.advance(100); // the stand-in's own return deletes the stale copy
+    expect(standIn.state).toBe('up');
+    expect(standInBackend.deleted).toContain(key);
+
+    ownerBackend.down = true;
+    await read(owner); // out again: the key falls to the stand-in, which must not answer W1
+    expect(membership.ring.lookup(key)).toBe(standIn);
+    expect(await standInBackend.get(key)).toBeUndefined();
+  });
+
+  it('keeps the owner out while a stand-in on the ring fails its clean-up', async () => {
+    const { nodes, backends, membership, clock } = pool(3, { failureLimit: 1, retryTimeoutMs: 100, maxRetryTimeoutMs: 100 });
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => membership.ring.lookup(k) === nodes[0])!;
+    backends[0]!.down = true;
+    await read(nodes[0]!);
+    const standIn = backends[nodes.indexOf(membership.routeWrite(key, 0).node)]!;
+    await standIn.set(key, Buffer.from('W1'), 60);
+    backends[0]!.down = false;
+    standIn.failingDelManys = 1;
+    await clock.advance(100);
+    expect(nodes[0]!.state).toBe('ejected');
+    expect(nodes[0]!.stats.cleanupFailures).toBe(1);
+    expect(await standIn.get(key)).toEqual(Buffer.from('W1'));
+    await clock.advance(100);
+    expect(nodes[0]!.state).toBe('up');
+    expect(await standIn.get(key)).toBeUndefined();
+  });
+
   it('flushes the returning node when its journal overflowed', async () => {
     const { nodes, backends, membership, clock, seen } = pool(3, { failureLimit: 1, retryTimeoutMs: 100, returnJournalLimit: 2 });
     const owned = Array.from({ length: 300 }, (_, i) => `k${i}`).filter((k) => membership.ring.lookup(k) === nodes[1]).slice(0, 3);
