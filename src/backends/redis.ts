@@ -74,7 +74,13 @@ export class RedisBackend implements Backend {
     const status = this.#client.status;
     if (status === 'ready') return;
     try {
-      if (status === 'end' || status === 'wait') {
+      if (status === 'reconnecting') {
+        // Waiting out ioredis's reconnection backoff: cancel it and connect
+        // now. (A client reset during the backoff has no timer left at all,
+        // and would wait for good.)
+        this.#client.disconnect(false);
+        await this.#client.connect();
+      } else if (status === 'end' || status === 'wait') {
         await this.#client.connect();
       } else {
         await this.#settled();
@@ -164,8 +170,11 @@ export class RedisBackend implements Backend {
 
   reset(): void {
     // Ends the client; the next command or probe connects afresh at once
-    // rather than after the reconnection backoff.
-    if (!this.#closed && this.#client.status !== 'end') this.#client.disconnect(false);
+    // rather than after the reconnection backoff. While reconnecting there
+    // is no connection to drop, and disconnecting would cancel the pending
+    // reconnection with nothing in its place.
+    const status = this.#client.status;
+    if (!this.#closed && status !== 'end' && status !== 'reconnecting') this.#client.disconnect(false);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,57 @@
+/**
+ * A Redis node killed and restarted while its client waits out ioredis's
+ * reconnection backoff: the probe that comes during the backoff must not
+ * wedge the client (found by the soak: a reset during the backoff cancelled
+ * the reconnection and left the client 'reconnecting' for good, so the node
+ * never returned).
+ */
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCache } from '../../src/index.js';
+import { startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+
+let servers: ServerProcess[];
+beforeAll(async () => {
+  servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
+});
+afterAll(stopAll);
+
+describe('a Redis node restarted during the reconnection backoff', () => {
+  it('returns to the ring at the next successful probe', async () => {
+    const victim = servers[0]!;
+    // Probes every 300-600 ms, inside the 2 s reconnection backoff.
+    const cache = await createCache(
+      {
+        backend: 'redis',
+        nodes: servers.map((s) => s.address),
+        timeouts: { getMs: 500, setMs: 500, connectMs: 1000, connectBackoffMs: 2000 },
+        health: { failureLimit: 2, retryTimeoutMs: 300, maxRetryTimeoutMs: 600, probeTimeoutMs: 500 },
+      },
+      { env: {} },
+    );
+    try {
+      const key = Array.from({ length: 1000 }, (_, i) => `wedge:${i}`).find((k) => cache.nodeFor(k) === victim.address)!;
+      await cache.set(key, 'before');
+      const ejected = once(cache.events, 'node:ejected');
+      await victim.kill();
+      for (let i = 0; i < 10 && cache.nodeFor(key) === victim.address; i++) await cache.get(key);
+      await ejected;
+      // At least one probe fails while the server is down, inside the backoff.
+      await once(cache.events, 'node:probe-failed');
+      const readmitted = once(cache.events, 'node:readmitted');
+      await victim.restart();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('not readmitted within 10 s of the restart')), 10_000)));
+      try {
+        await Promise.race([readmitted, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      expect(cache.nodeFor(key)).toBe(victim.address);
+      await cache.set(key, 'after');
+      expect(await cache.get(key)).toBe('after');
+    } finally {
+      await cache.close();
+    }
+  });
+});
