@@ -16,7 +16,7 @@
 import { InvalidValueError } from '../errors.js';
 
 export interface Codec {
-  /** Bytes to store. Throw to reject the value; nothing is written. */
+  /** Bytes to store (a Buffer; a Uint8Array is accepted too). Throw to reject the value; nothing is written. */
   encode(value: unknown): Buffer;
   /** The value from stored bytes. Throwing makes the read a miss, never an error. */
   decode(bytes: Buffer): unknown;

@@ -51,12 +51,24 @@ function build(host: string, port: unknown, weight: unknown, name: string | unde
   return { host: bareHost, port, weight, name, address };
 }
 
+/**
+ * The value as a message can quote it: strings and JSON as text, anything
+ * else by its type. Never throws (a null-prototype object has no string
+ * form, a BigInt no JSON) and stays short.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return typeof value;
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || value == null) text = String(value);
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (typeof value === 'symbol') text = String(value);
+  else if (typeof value === 'function') text = 'a function';
+  else {
+    try {
+      text = JSON.stringify(value) ?? typeof value;
+    } catch {
+      text = typeof value;
+    }
   }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

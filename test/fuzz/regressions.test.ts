@@ -5,7 +5,15 @@
  * it fixed without depending on the generators or the seed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, type ShardedCache } from '../../src/index.js';
+import { createCache, InvalidArgumentError, InvalidValueError, type ShardedCache } from '../../src/index.js';
+import { startMemcached, startRedis, type ServerProcess } from '../harness/servers.js';
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => expect.fail('expected a rejection'),
+    (error: unknown) => error,
+  );
+}
 
 const GENEROUS = { getMs: 2000, setMs: 2000, batchMs: 2000, connectMs: 2000 };
 
@@ -27,5 +35,66 @@ describe('memory backend', () => {
     // A well-formed string is still stored as its plain UTF-8 bytes.
     expect(await cache.getOrLoad('c', () => '\ud83d\ude00')).toBe('\ud83d\ude00');
     expect(await cache.get('c')).toBe('\ud83d\ude00');
+  });
+
+  it('refuses a ttl that is a null-prototype object with InvalidArgumentError (was a TypeError from String())', async () => {
+    // Counterexample: set('k', 1, { ttl: Object.create(null) }).
+    const error = await rejection(cache.set('k', 1, { ttl: Object.create(null) as number }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).code).toBe('SHARDCACHE_INVALID_ARGUMENT');
+    expect(await rejection(cache.mset([['k', 1]], { ttl: Symbol('ttl') as unknown as number }))).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('refuses options that are not an object, such as set(key, value, 60), instead of storing without the TTL', async () => {
+    // Counterexample: mset([], 60) and getOrLoad(key, loader, 60) resolved, the 60 silently ignored.
+    await cache.set('ttl-target', 'old');
+    for (const options of [60, '60', true]) {
+      expect(await rejection(cache.set('ttl-target', 'new', options as never))).toBeInstanceOf(InvalidArgumentError);
+      expect(await rejection(cache.mset([['ttl-target', 'new']], options as never))).toBeInstanceOf(InvalidArgumentError);
+      expect(await rejection(cache.getOrLoad('ttl-other', () => 'new', options as never))).toBeInstanceOf(InvalidArgumentError);
+      expect(await rejection(cache.mgetOrLoad(['ttl-other'], () => ['new'], options as never))).toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(await cache.get('ttl-target')).toBe('old');
+    expect(await cache.get('ttl-other')).toBeUndefined();
+    // Absent, null and { ttl: null } still mean "the default TTL".
+    await cache.set('ttl-target', 'a', undefined);
+    await cache.set('ttl-target', 'b', null as never);
+    await cache.set('ttl-target', 'c', { ttl: null as never });
+    expect(await cache.get('ttl-target')).toBe('c');
+  });
+
+  it('refuses what a custom codec returns when it is not bytes, with InvalidValueError (was a TypeError, or WriteFailedError from mset)', async () => {
+    // Counterexample: codec.encode returning {}.
+    const odd = await createCache({ backend: 'memory', nodes: ['mem-a:1'], codec: { encode: () => ({}) as Buffer, decode: () => 1 } }, { env: {} });
+    try {
+      expect(await rejection(odd.set('k', 1))).toBeInstanceOf(InvalidValueError);
+      expect(await rejection(odd.mset([['k', 1]]))).toBeInstanceOf(InvalidValueError);
+      expect(await odd.get('k')).toBeUndefined();
+    } finally {
+      await odd.close();
+    }
+  });
+});
+
+describe('real servers', () => {
+  let redis: ServerProcess;
+  let memcached: ServerProcess;
+  beforeAll(async () => {
+    [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), memcached?.stop()]);
+  });
+
+  it.each(['redis', 'memcached'] as const)('%s: a custom codec returning a Uint8Array round-trips (Redis used to store unreadable bytes and miss)', async (backend) => {
+    const codec = { encode: (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value))) as Buffer, decode: (bytes: Buffer) => JSON.parse(bytes.toString()) as unknown };
+    const cache = await createCache({ backend, nodes: [(backend === 'redis' ? redis : memcached).address], codec, timeouts: GENEROUS }, { env: {} });
+    try {
+      await cache.set('u8', { a: 1 });
+      await cache.mset([['u9', { b: 2 }]]);
+      expect(await cache.mget(['u8', 'u9'])).toEqual([{ a: 1 }, { b: 2 }]);
+    } finally {
+      await cache.close();
+    }
   });
 });
