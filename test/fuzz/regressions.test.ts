@@ -63,6 +63,17 @@ describe('memory backend', () => {
     expect(await cache.get('ttl-target')).toBe('c');
   });
 
+  it('refuses an invalidate count that is a null-prototype object with InvalidArgumentError (was a TypeError from String())', async () => {
+    expect(await rejection(cache.invalidate('k*', { count: Object.create(null) as number }))).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('refuses a pattern with a lone surrogate instead of deleting keys that start with U+FFFD', async () => {
+    // Counterexample (sequence property): invalidate('x\ud800*') resolved; on Redis and memory nodes it matched '\ufffd...' keys.
+    await cache.set('\ufffdkeep', 1);
+    expect(await rejection(cache.invalidate('\ud800*'))).toBeInstanceOf(InvalidArgumentError);
+    expect(await cache.get('\ufffdkeep')).toBe(1);
+  });
+
   it('refuses what a custom codec returns when it is not bytes, with InvalidValueError (was a TypeError, or WriteFailedError from mset)', async () => {
     // Counterexample: codec.encode returning {}.
     const odd = await createCache({ backend: 'memory', nodes: ['mem-a:1'], codec: { encode: () => ({}) as Buffer, decode: () => 1 } }, { env: {} });
@@ -84,6 +95,17 @@ describe('real servers', () => {
   });
   afterAll(async () => {
     await Promise.all([redis?.stop(), memcached?.stop()]);
+  });
+
+  it('redis: a pattern with a lone surrogate deletes nothing (it reached the server as U+FFFD)', async () => {
+    const cache = await createCache({ backend: 'redis', nodes: [redis.address], timeouts: GENEROUS }, { env: {} });
+    try {
+      await cache.set('\ufffdkeep', 1);
+      expect(await rejection(cache.invalidate('\ud800*'))).toBeInstanceOf(InvalidArgumentError);
+      expect(await cache.get('\ufffdkeep')).toBe(1);
+    } finally {
+      await cache.close();
+    }
   });
 
   it.each(['redis', 'memcached'] as const)('%s: a custom codec returning a Uint8Array round-trips (Redis used to store unreadable bytes and miss)', async (backend) => {
