@@ -142,7 +142,8 @@ function nodes(value: unknown): ResolvedNode[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new ConfigError('nodes', `expected a non-empty array of "host:port[:weight]" or { host, port }, got ${describe(value)}`);
   }
-  const parsed = value.map((spec, index) => parseNodeSpec(spec, `nodes[${index}]`));
+  // Array.from visits holes (map skips them): a sparse list must fail on its hole, not leave one in the ring.
+  const parsed = Array.from(value as unknown[], (spec, index) => parseNodeSpec(spec, `nodes[${index}]`));
   const seenAddresses = new Map<string, number>();
   const seenNames = new Map<string, number>();
   parsed.forEach((node, index) => {

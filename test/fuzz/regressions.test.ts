@@ -5,7 +5,7 @@
  * it fixed without depending on the generators or the seed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCache, InvalidArgumentError, InvalidValueError, type ShardedCache } from '../../src/index.js';
+import { ConfigError, createCache, InvalidArgumentError, InvalidValueError, type ShardedCache } from '../../src/index.js';
 import { startMemcached, startRedis, type ServerProcess } from '../harness/servers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -16,6 +16,39 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 const GENEROUS = { getMs: 2000, setMs: 2000, batchMs: 2000, connectMs: 2000 };
+
+describe('createCache', () => {
+  async function configError(options: unknown, env: Record<string, string> = {}): Promise<ConfigError> {
+    const error = await rejection(createCache(options as never, { env }));
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+
+  it('refuses a sparse node list naming the hole (was a TypeError from the ring)', async () => {
+    // Counterexample: nodes: new Array(1) and [, 'a:1'].
+    expect((await configError({ nodes: new Array(1) })).option).toBe('nodes[0]');
+    expect((await configError({ nodes: [, 'a:1'] })).option).toBe('nodes[0]');
+  });
+
+  it('refuses weights over 2^32-1 (1e308 passed validation, then nodeFor threw a TypeError and the fast ring a RangeError)', async () => {
+    // Counterexample: nodes ['a:1:1e308', 'b:1:1e308']; the node-spec property shrank it to '127.0.0.1:1:4294967296'.
+    expect((await configError({ nodes: ['a:1:1e308', 'b:1:1e308'] })).option).toBe('nodes[0]');
+    expect((await configError({ nodes: ['a:1', { host: 'b', port: 1, weight: 2 ** 32 }], ring: { algorithm: 'fast' } })).option).toBe('nodes[1]');
+    const cache = await createCache({ nodes: [`a:1:${2 ** 32 - 1}`, `b:1:${2 ** 32 - 1}`, 'c:1'] }, { env: {} });
+    try {
+      for (const key of ['a', 'b', 'user:1']) expect(['a:1', 'b:1', 'c:1']).toContain(cache.nodeFor(key));
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('refuses an own "__proto__" key as an unknown option instead of reading options from it', async () => {
+    // Counterexample (config files property): the file {"__proto__":{"nodes":["mem-a:1"]}} made a working cache.
+    expect((await configError(JSON.parse('{"__proto__":{"nodes":["mem-a:1"]}}'))).option).toBe('__proto__');
+    expect((await configError(JSON.parse('{"nodes":["a:1"],"ring":{"__proto__":{"hashTag":"{}"}}}'))).option).toBe('ring.__proto__');
+    expect((await configError(JSON.parse('{"nodes":["a:1"],"ring":{"__proto__":{}}}'), { SHARDCACHE_RING_COMPAT: 'twemproxy' })).option).toBe('ring.__proto__');
+  });
+});
 
 describe('memory backend', () => {
   let cache: ShardedCache;
