@@ -416,10 +416,10 @@ export class ShardedCache {
    * A view whose keys live in namespace `name` (stored as `name:<version>:key`),
    * so they can all be dropped at once with `invalidateNamespace(name)`, on
    * every backend.
-   * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, or holds ':', whitespace or control characters.
+   * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, not well-formed Unicode, holds ':', whitespace or control characters, or whose version key would be over the backend's key limit.
    */
   namespace(name: string): CacheNamespace {
-    checkNamespaceName(name);
+    checkNamespaceName(name, this.#keyRules);
     return new CacheNamespace(this, name, this.#namespaces);
   }
 
@@ -430,7 +430,7 @@ export class ShardedCache {
    * @throws {DeadlineError | NodeError | BreakerOpenError} when the node holding the version fails.
    */
   async invalidateNamespace(name: string): Promise<number> {
-    checkNamespaceName(name);
+    checkNamespaceName(name, this.#keyRules);
     return this.#namespaces.bump(name);
   }
 

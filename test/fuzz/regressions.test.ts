@@ -107,6 +107,30 @@ describe('memory backend', () => {
     expect(await cache.get('\ufffdkeep')).toBe(1);
   });
 
+  it('refuses a namespace name with a lone surrogate (it shared its version counter with the U+FFFD name)', async () => {
+    // Counterexample (namespace isolation property): ['\ud800', '\udbff', '\ufffd'].
+    await cache.namespace('\ufffd').set('k', 'kept');
+    for (const name of ['\ud800', '\udbff', 'ns\udc00']) {
+      expect(() => cache.namespace(name)).toThrow(InvalidArgumentError);
+      expect(await rejection(cache.invalidateNamespace(name))).toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(await cache.namespace('\ufffd').get('k')).toBe('kept');
+  });
+
+  it('refuses a namespace name that is not a string with InvalidArgumentError, BigInt included (JSON.stringify threw a TypeError)', async () => {
+    expect(() => cache.namespace(10n as never)).toThrow(InvalidArgumentError);
+    expect(await rejection(cache.invalidateNamespace(Object.create(null) as never))).toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('a namespace mset takes [key, value] pairs only, as the cache mset does (a third element was dropped, a missing value was InvalidValueError)', async () => {
+    // Counterexample (namespace views property): mset([['a']]) in namespace '!'.
+    const view = cache.namespace('!');
+    expect(await rejection(view.mset([['a'] as never]))).toBeInstanceOf(InvalidArgumentError);
+    expect(await rejection(view.mset([['a', 1, 2] as never]))).toBeInstanceOf(InvalidArgumentError);
+    expect(await rejection(cache.mset([['a', 1, 2] as never]))).toBeInstanceOf(InvalidArgumentError);
+    expect(await view.get('a')).toBeUndefined();
+  });
+
   it('refuses what a custom codec returns when it is not bytes, with InvalidValueError (was a TypeError, or WriteFailedError from mset)', async () => {
     // Counterexample: codec.encode returning {}.
     const odd = await createCache({ backend: 'memory', nodes: ['mem-a:1'], codec: { encode: () => ({}) as Buffer, decode: () => 1 } }, { env: {} });
@@ -128,6 +152,24 @@ describe('real servers', () => {
   });
   afterAll(async () => {
     await Promise.all([redis?.stop(), memcached?.stop()]);
+  });
+
+  it('memcached: a namespace name whose version key is over 250 bytes is refused before anything is sent (memcached refused the key and closed the connection under other requests)', async () => {
+    // Counterexample (namespace views property): a name of 100 four-byte characters; the node's other requests failed with it.
+    const cache = await createCache({ backend: 'memcached', nodes: [memcached.address], timeouts: GENEROUS }, { env: {} });
+    try {
+      const long = '\u{1f600}'.repeat(100);
+      expect(() => cache.namespace(long)).toThrow(InvalidArgumentError);
+      const others = [cache.set('neighbour', 1), cache.get('neighbour')];
+      expect(await rejection(cache.invalidateNamespace(long))).toBeInstanceOf(InvalidArgumentError);
+      await Promise.all(others);
+      expect(await cache.get('neighbour')).toBe(1);
+      expect(cache.health().status).toBe('up');
+      // A name whose version key just fits still works: 120 two-byte characters + ':__version' = 250 bytes.
+      expect(await cache.invalidateNamespace('\u00e9'.repeat(120))).toBeGreaterThan(0);
+    } finally {
+      await cache.close();
+    }
   });
 
   it('redis: a pattern with a lone surrogate deletes nothing (it reached the server as U+FFFD)', async () => {
