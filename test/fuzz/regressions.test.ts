@@ -42,6 +42,15 @@ describe('createCache', () => {
     }
   });
 
+  it('refuses memory.maxEntriesPerNode over 1,000,000 (2^31 passed validation, then lru-cache preallocated its slots and the process died out of memory)', async () => {
+    // Found by the option objects property under FUZZ_SEED=2..6: edge values such as 315360000 or 2^31 for memory.maxEntriesPerNode killed the worker.
+    for (const maxEntriesPerNode of [2 ** 31, 315_360_000, 1_000_001]) {
+      expect((await configError({ nodes: ['a:1'], memory: { maxEntriesPerNode } })).option).toBe('memory.maxEntriesPerNode');
+    }
+    const cache = await createCache({ nodes: ['a:1'], memory: { maxEntriesPerNode: 1_000_000 } }, { env: {} });
+    await cache.close();
+  });
+
   it('refuses an own "__proto__" key as an unknown option instead of reading options from it', async () => {
     // Counterexample (config files property): the file {"__proto__":{"nodes":["mem-a:1"]}} made a working cache.
     expect((await configError(JSON.parse('{"__proto__":{"nodes":["mem-a:1"]}}'))).option).toBe('__proto__');
