@@ -12,12 +12,15 @@
  *   under exactly the caller's key (checked on the servers over raw sockets),
  *   with the TTL asked for;
  * - loaders' answers and errors pass through untouched;
+ * - with one node hung (SIGSTOP), reads still resolve and writes to it fail
+ *   with typed node errors;
  * - after close() calls reject with ClosedError and nothing is left open.
  * Deadlines are generous: this is about input, not speed.
  */
 import { fc, it } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCache, type ShardedCache } from '../../src/index.js';
+import { pauseMemoryNode, resumeMemoryNode } from '../../src/testing.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
 import { startMemcached, startRedis, type ServerProcess } from '../harness/servers.js';
 import { anyEntry, anyKey, anyNamespaceName, anyValue, anyWriteOptions, confusableKeyGroup, confusableNamespaceGroup, hostileString, plainishKey } from './support/arbitraries.js';
@@ -886,6 +889,96 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s: fuzzed calls', (ba
       });
     },
   );
+
+  // -- a hung node -------------------------------------------------------------
+
+  describe('with one node hung (SIGSTOP, or a paused in-process node)', () => {
+    let hungCache: ShardedCache;
+    let hungAddress: string;
+    let before: HandleCounts;
+    const seeded = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+    beforeAll(async () => {
+      before = openHandles();
+      const nodes = backend === 'memory' ? ['mem-a:1', 'mem-b:2', 'mem-c:3'] : servers.map((server) => server.address);
+      // Short deadlines so a hung node costs little; no probe during the property.
+      hungCache = await createCache(
+        { backend, nodes, timeouts: { getMs: 25, setMs: 25, batchMs: 50, connectMs: 1000 }, health: { retryTimeoutMs: 600_000 }, memory: { maxEntriesPerNode: 1000 } },
+        { env: {} },
+      );
+      await hungCache.mset(seeded.map((key) => [key, `v:${key}`] as const));
+      hungAddress = hungCache.nodeFor('a');
+      if (backend === 'memory') pauseMemoryNode(hungCache, hungAddress);
+      else servers.find((server) => server.address === hungAddress)!.pause();
+    });
+
+    afterAll(async () => {
+      if (backend === 'memory') resumeMemoryNode(hungCache, hungAddress);
+      else servers.find((server) => server.address === hungAddress)?.resume();
+      await hungCache?.close();
+      await expectNothingLeftOpen(before);
+    });
+
+    const hungOp = fc.oneof(
+      fc.record({ op: fc.constant('get' as const), keys: fc.array(fc.constantFrom(...seeded), { minLength: 1, maxLength: 1 }) }),
+      fc.record({ op: fc.constant('mget' as const), keys: fc.array(fc.constantFrom(...seeded), { maxLength: 6 }) }),
+      fc.record({ op: fc.constant('mgetDetailed' as const), keys: fc.array(fc.constantFrom(...seeded), { maxLength: 6 }) }),
+      fc.record({ op: fc.constant('getOrLoad' as const), keys: fc.array(fc.constantFrom(...seeded), { minLength: 1, maxLength: 1 }) }),
+      fc.record({ op: fc.constant('mgetOrLoad' as const), keys: fc.array(fc.constantFrom(...seeded), { maxLength: 6 }) }),
+      fc.record({ op: fc.constant('set' as const), keys: fc.array(fc.constantFrom(...seeded), { minLength: 1, maxLength: 1 }) }),
+      fc.record({ op: fc.constant('mset' as const), keys: fc.array(fc.constantFrom(...seeded), { maxLength: 4 }) }),
+      fc.record({ op: fc.constant('del' as const), keys: fc.array(fc.constantFrom(...seeded), { minLength: 1, maxLength: 1 }) }),
+    );
+
+    it.prop([fc.array(hungOp, { minLength: 1, maxLength: 6 }), fc.boolean()], log.params(25))(
+      'reads never reject because of the cache; writes to the hung node fail with a typed node error; answers are the value, a miss, or a fallback',
+      async (ops, concurrently) => {
+        const property = name('hung node');
+        log.case(property);
+        const run = (o: (typeof ops)[number]): Promise<unknown> => {
+          const [key] = o.keys;
+          switch (o.op) {
+            case 'get':
+              return hungCache.get(key!);
+            case 'mget':
+              return hungCache.mget(o.keys);
+            case 'mgetDetailed':
+              return hungCache.mgetDetailed(o.keys);
+            case 'getOrLoad':
+              return hungCache.getOrLoad(key!, () => `loaded:${key!}`);
+            case 'mgetOrLoad':
+              return hungCache.mgetOrLoad(o.keys, (missing) => missing.map((k) => `loaded:${k}`));
+            case 'set':
+              return hungCache.set(key!, `v:${key!}`);
+            case 'mset':
+              return hungCache.mset(o.keys.map((k) => [k, `v:${k}`] as const));
+            case 'del':
+              return hungCache.del(key!);
+          }
+        };
+        const outcomes = concurrently
+          ? await Promise.all(ops.map((o) => log.settle(property, () => run(o))))
+          : await ops.reduce<Promise<Awaited<ReturnType<typeof log.settle>>[]>>(async (done, o) => [...(await done), await log.settle(property, () => run(o))], Promise.resolve([]));
+        outcomes.forEach((outcome, i) => {
+          const o = ops[i]!;
+          const isRead = o.op !== 'set' && o.op !== 'mset' && o.op !== 'del';
+          if (isRead) {
+            expect(outcome.ok, `${o.op} rejected: ${outcome.ok ? '' : String((outcome as { error: unknown }).error)}`).toBe(true);
+            const values = o.op === 'get' || o.op === 'getOrLoad' ? [(outcome as { value: unknown }).value] : ((outcome as { value: unknown[] }).value as unknown[]);
+            values.forEach((value, j) => {
+              const key = o.keys[j]!;
+              const answer = o.op === 'mgetDetailed' ? (value as { value: unknown; status: string }).value : value;
+              if (o.op === 'mgetDetailed') expect(['hit', 'miss', 'failed']).toContain((value as { status: string }).status);
+              // Only what was written, nothing (a miss or a failure), or the loader's fallback.
+              expect([`v:${key}`, `loaded:${key}`, undefined], `${o.op} ${key}`).toContain(answer);
+            });
+          } else if (!outcome.ok) {
+            expectTyped(outcome.error, ['SHARDCACHE_DEADLINE', 'SHARDCACHE_NODE', 'SHARDCACHE_BREAKER_OPEN', 'SHARDCACHE_WRITE_FAILED']);
+          }
+        });
+      },
+    );
+  });
 
   // -- after close ---------------------------------------------------------------
 
