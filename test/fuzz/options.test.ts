@@ -18,6 +18,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { fc, it } from '@fast-check/vitest';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -31,7 +32,7 @@ import { FuzzLog } from './support/record.js';
 const log = new FuzzLog('options.test.ts');
 afterAll(() => log.write());
 
-const CONFIG_DIR = join(process.cwd(), '.tmp', `fuzz-config-${process.pid}`);
+const CONFIG_DIR = join(fileURLToPath(new URL('../../.tmp', import.meta.url)), `fuzz-config-${process.pid}`);
 beforeAll(() => mkdirSync(CONFIG_DIR, { recursive: true }));
 afterAll(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
 

@@ -39,8 +39,14 @@ interface PropertyTally {
   cases: number;
   resolved: number;
   rejected: number;
-  /** ShardcacheError code (or `<name> (not a ShardcacheError)`) -> rejections. */
+  /** ShardcacheError code -> rejections. */
   codes: Record<string, number>;
+  /**
+   * Rejections that were not ShardcacheErrors, by error name: only a
+   * loader's own error, which getOrLoad/mgetOrLoad pass through unchanged
+   * (the properties check it is the very object the loader threw).
+   */
+  passedThrough: Record<string, number>;
 }
 
 export class FuzzLog {
@@ -72,8 +78,11 @@ export class FuzzLog {
   rejected(property: string, error: unknown): void {
     const tally = this.#tally(property);
     tally.rejected++;
-    const code = error instanceof ShardcacheError ? error.code : `${(error as Error | undefined)?.name ?? typeof error} (not a ShardcacheError)`;
-    tally.codes[code] = (tally.codes[code] ?? 0) + 1;
+    if (error instanceof ShardcacheError) tally.codes[error.code] = (tally.codes[error.code] ?? 0) + 1;
+    else {
+      const name = error instanceof Error ? error.name : typeof error;
+      tally.passedThrough[name] = (tally.passedThrough[name] ?? 0) + 1;
+    }
   }
 
   /** Settles `call` (a promise or a function that may throw synchronously), records it, and reports the result. */
@@ -99,7 +108,7 @@ export class FuzzLog {
   #tally(property: string): PropertyTally {
     let tally = this.#properties.get(property);
     if (tally === undefined) {
-      tally = { cases: 0, resolved: 0, rejected: 0, codes: {} };
+      tally = { cases: 0, resolved: 0, rejected: 0, codes: {}, passedThrough: {} };
       this.#properties.set(property, tally);
     }
     return tally;
@@ -122,6 +131,7 @@ function summarize(): unknown {
     .sort((a, b) => a.file.localeCompare(b.file));
   const casesPerProperty: Record<string, number> = {};
   const codes: Record<string, number> = {};
+  const passedThrough: Record<string, number> = {};
   let totalCases = 0;
   let totalCalls = 0;
   for (const part of parts) {
@@ -130,15 +140,18 @@ function summarize(): unknown {
       totalCases += tally.cases;
       totalCalls += tally.resolved + tally.rejected;
       for (const [code, count] of Object.entries(tally.codes)) codes[code] = (codes[code] ?? 0) + count;
+      for (const [name, count] of Object.entries(tally.passedThrough ?? {})) passedThrough[name] = (passedThrough[name] ?? 0) + count;
     }
   }
   return {
     generatedAt: new Date().toISOString(),
     files: parts.map((part) => ({ file: part.file, finishedAt: part.finishedAt, seed: part.seed })),
+    note: 'cases: generated inputs each property ran (shrinking runs included); calls: cache calls made with them',
     totalCases,
     totalCalls,
     distinctCodes: Object.keys(codes).sort(),
     rejectionsByCode: codes,
+    loaderErrorsPassedThrough: passedThrough,
     casesPerProperty,
     properties: Object.fromEntries(parts.flatMap((part) => Object.entries(part.properties).map(([name, tally]) => [`${part.file} > ${name}`, tally]))),
   };
