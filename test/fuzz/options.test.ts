@@ -198,7 +198,6 @@ const goodNodes = fc.constantFrom(['mem-a:1', 'mem-b:2', 'mem-c:3:2'], ['127.0.0
 /** Never 'redis' or 'memcached': fuzzed hosts must not be dialled. */
 const backendArb = fc.oneof({ weight: 10, arbitrary: fc.constantFrom<unknown>(undefined, 'memory') }, { weight: 1, arbitrary: fc.constantFrom<unknown>('Memory', 'mongo', '', 42, null, ['memory']) });
 
-const GROUPS = ['ring', 'timeouts', 'health', 'breaker', 'memory'];
 const optionObject = fc
   .record(
     {
