@@ -16,6 +16,7 @@
  *   after every other node is done.
  * - Not a snapshot: a key written while the scan is running may survive it.
  */
+import { describe } from '../config/node-spec.js';
 import { InvalidArgumentError, UnsupportedOperationError, WriteFailedError } from '../errors.js';
 import type { NodeMembership } from '../health/membership.js';
 import type { NodeHealth } from '../health/node-health.js';
@@ -49,12 +50,13 @@ const MAX_PATTERN_LENGTH = 1024;
  * @throws {WriteFailedError} naming the nodes that failed; the others are done.
  */
 export function invalidateMatching(membership: NodeMembership, pattern: string, options: InvalidateOptions | undefined, adminMs: number): Promise<AdminResult> {
-  if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH) {
-    throw new InvalidArgumentError(`invalidate takes a non-empty glob pattern of at most ${MAX_PATTERN_LENGTH} characters, such as 'user:*'`);
+  // A lone surrogate reaches the server as U+FFFD (keys cannot hold one), so such a pattern would delete keys the caller never named.
+  if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH || !pattern.isWellFormed()) {
+    throw new InvalidArgumentError(`invalidate takes a non-empty glob pattern of well-formed Unicode, at most ${MAX_PATTERN_LENGTH} characters, such as 'user:*'; got ${describe(pattern)}`);
   }
   const count = options?.count ?? DEFAULT_SCAN_COUNT;
   if (!Number.isInteger(count) || count < 1 || count > MAX_SCAN_COUNT) {
-    throw new InvalidArgumentError(`invalidate count must be a whole number from 1 to ${MAX_SCAN_COUNT}, got ${String(count)}`);
+    throw new InvalidArgumentError(`invalidate count must be a whole number from 1 to ${MAX_SCAN_COUNT}, got ${describe(count)}`);
   }
   if (membership.nodes.some((node) => node.backend.scanDelete === undefined)) {
     throw new UnsupportedOperationError(

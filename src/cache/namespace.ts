@@ -28,10 +28,13 @@
  *   invalidates). With no version known yet, reads are misses (getOrLoad calls
  *   its loader, without writing back, and concurrent loads of one key still
  *   share one loader call) and writes reject.
- * - Names are 1 to 128 characters without ':' (so no namespace's keys can
- *   collide with another's), whitespace or control characters. The prefix
- *   counts against the backend's key length limit.
+ * - Names are 1 to 128 characters of well-formed Unicode without ':' (so no
+ *   namespace's keys can collide with another's), whitespace or control
+ *   characters, short enough that the version key fits the backend's key
+ *   limit. The prefix counts against that limit.
  */
+import type { KeyRules } from '../backends/backend.js';
+import { describe } from '../config/node-spec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { InvalidArgumentError, InvalidKeyError } from '../errors.js';
 import { countsAgainstNode, isCacheFailure } from '../health/classify.js';
@@ -44,9 +47,17 @@ import { versionClockMicros } from './version-clock.js';
 
 const NAME = /^[^\s:\u0000-\u001f\u007f]{1,128}$/u;
 
-export function checkNamespaceName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new InvalidArgumentError(`a namespace name is 1 to 128 characters without ':', whitespace or control characters, got ${JSON.stringify(name)}`);
+/**
+ * @param rules the backend's key rules: the version counter's key (`name:__version`) is sent as it is, so it must fit them.
+ */
+export function checkNamespaceName(name: unknown, rules: KeyRules): asserts name is string {
+  // Well-formed: a lone surrogate reaches the server as U+FFFD, so '\ud800' and '\ufffd' would share one version counter.
+  if (typeof name !== 'string' || !NAME.test(name) || !name.isWellFormed()) {
+    throw new InvalidArgumentError(`a namespace name is 1 to 128 characters of well-formed Unicode without ':', whitespace or control characters, got ${describe(name)}`);
+  }
+  const bytes = Buffer.byteLength(versionKey(name), 'utf8');
+  if (bytes > rules.maxKeyBytes) {
+    throw new InvalidArgumentError(`namespace name ${describe(name)} is too long for this backend: its version key (name + ':__version') would be ${bytes} bytes, over the ${rules.maxKeyBytes}-byte key limit`);
   }
 }
 
@@ -241,8 +252,11 @@ export class CacheNamespace {
   }
 
   async mset(entries: readonly (readonly [string, unknown])[], options?: SetOptions): Promise<void> {
-    if (!Array.isArray(entries)) throw new InvalidArgumentError('mset takes an array of [key, value] pairs');
-    checkKeys(entries.map((entry) => (Array.isArray(entry) ? entry[0] : undefined)));
+    // The cache's own rule, checked before the version is read: [key, value] pairs only (a third element was dropped silently).
+    if (!Array.isArray(entries) || !entries.every((entry) => Array.isArray(entry) && entry.length === 2)) {
+      throw new InvalidArgumentError('mset takes an array of [key, value] pairs');
+    }
+    checkKeys(entries.map(([key]) => key));
     const prefix = await this.#versions.prefix(this.name);
     await this.#cache.mset(entries.map(([key, value]) => [prefix + key, value] as const), options);
   }

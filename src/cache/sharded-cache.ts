@@ -21,6 +21,7 @@
 import type { KeyRules } from '../backends/backend.js';
 import type { Codec } from '../codec/codec.js';
 import type { ResolvedOptions } from '../config/options.js';
+import { describe } from '../config/node-spec.js';
 import { MAX_TTL_SECONDS } from '../config/validate.js';
 import { ClosedError, InvalidArgumentError, InvalidValueError, WriteFailedError } from '../errors.js';
 import { debug, describeError } from '../debug.js';
@@ -419,10 +420,10 @@ export class ShardedCache {
    * A view whose keys live in namespace `name` (stored as `name:<version>:key`),
    * so they can all be dropped at once with `invalidateNamespace(name)`, on
    * every backend.
-   * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, or holds ':', whitespace or control characters.
+   * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, not well-formed Unicode, holds ':', whitespace or control characters, or whose version key would be over the backend's key limit.
    */
   namespace(name: string): CacheNamespace {
-    checkNamespaceName(name);
+    checkNamespaceName(name, this.#keyRules);
     return new CacheNamespace(this, name, this.#namespaces);
   }
 
@@ -433,7 +434,7 @@ export class ShardedCache {
    * @throws {DeadlineError | NodeError | BreakerOpenError} when the node holding the version fails.
    */
   async invalidateNamespace(name: string): Promise<number> {
-    checkNamespaceName(name);
+    checkNamespaceName(name, this.#keyRules);
     return this.#namespaces.bump(name);
   }
 
@@ -486,22 +487,30 @@ export class ShardedCache {
   }
 
   #ttl(options: SetOptions | undefined): number {
+    // set(key, value, 60) must not store the value forever with the 60 ignored.
+    if (options != null && typeof options !== 'object') throw new InvalidArgumentError(`options must be an object such as { ttl: 60 }, got ${describe(options)}`);
     const ttl = options?.ttl ?? this.#defaultTtlSeconds;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
-      throw new InvalidArgumentError(`ttl must be a whole number of seconds from 0 to ${MAX_TTL_SECONDS}, got ${String(ttl)}`);
+      throw new InvalidArgumentError(`ttl must be a whole number of seconds from 0 to ${MAX_TTL_SECONDS}, got ${describe(ttl)}`);
     }
     return ttl;
   }
 
   #encode(value: unknown): Buffer {
     if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let bytes: Buffer;
+    let encoded: unknown;
     try {
-      bytes = this.#codec.encode(value);
+      encoded = this.#codec.encode(value);
     } catch (error) {
       if (error instanceof InvalidValueError) throw error;
-      throw new InvalidValueError(`the codec could not encode the value: ${(error as Error).message}`, { cause: error });
+      throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
     }
+    // The backends write Buffers only: a custom codec's Uint8Array is viewed as one (no copy); anything else would fail deep in a wire client.
+    if (!Buffer.isBuffer(encoded)) {
+      if (!(encoded instanceof Uint8Array)) throw new InvalidValueError(`codec.encode must return a Buffer, got ${describe(encoded)}`);
+      encoded = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    }
+    const bytes = encoded as Buffer;
     if (bytes.length > this.#maxValueBytes) {
       throw new InvalidValueError(`value is ${bytes.length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
     }

@@ -4,7 +4,10 @@
  *
  * Default encoding (readable by other clients where it matters):
  * - a string is stored as its UTF-8 bytes, unchanged, unless it starts with
- *   one of the marker bytes below, in which case STRING is prepended;
+ *   one of the marker bytes below, in which case STRING is prepended; a
+ *   string holding a lone surrogate has no UTF-8 form (the bytes would say
+ *   U+FFFD and read back as another string), so it goes through JSON, which
+ *   escapes it;
  * - a Buffer is stored as BUFFER followed by its bytes;
  * - anything else is stored as JSON followed by JSON text.
  * Marker bytes are control characters no text value starts with in practice,
@@ -13,7 +16,7 @@
 import { InvalidValueError } from '../errors.js';
 
 export interface Codec {
-  /** Bytes to store. Throw to reject the value; nothing is written. */
+  /** Bytes to store (a Buffer; a Uint8Array is accepted too). Throw to reject the value; nothing is written. */
   encode(value: unknown): Buffer;
   /** The value from stored bytes. Throwing makes the read a miss, never an error. */
   decode(bytes: Buffer): unknown;
@@ -25,7 +28,7 @@ const STRING_MARKER = 0x02;
 
 export const defaultCodec: Codec = {
   encode(value) {
-    if (typeof value === 'string') {
+    if (typeof value === 'string' && value.isWellFormed()) {
       const text = Buffer.from(value, 'utf8');
       const first = text[0];
       return first !== undefined && first <= STRING_MARKER ? Buffer.concat([Buffer.of(STRING_MARKER), text]) : text;

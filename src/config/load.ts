@@ -35,7 +35,9 @@ async function readConfigFile(path: string): Promise<unknown> {
 
 /** A new object: `top` wins field by field, one level into option groups. */
 function mergeOver(base: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...base };
+  // No prototype: a "__proto__" key (JSON.parse makes it an own property) stays a key, which
+  // validation rejects as unknown, instead of becoming the merged object's prototype.
+  const merged = Object.assign(Object.create(null) as Record<string, unknown>, base);
   for (const [key, value] of Object.entries(top)) {
     if (value === undefined) continue;
     const under = merged[key];

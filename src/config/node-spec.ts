@@ -6,6 +6,13 @@
 import { ConfigError } from '../errors.js';
 import type { NodeSpec, ResolvedNode } from './options.js';
 
+/**
+ * libmemcached and twemproxy keep a weight in a uint32. Larger ones also
+ * break the ring: the weights' sum overflows the 32-bit float ketama
+ * computes shares in, leaving no node any points.
+ */
+const MAX_WEIGHT = 2 ** 32 - 1;
+
 const HOST_PORT = /^(?<host>\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?<port>\d+)(?::(?<weight>[^:]+))?$/;
 
 export function parseNodeSpec(spec: unknown, option: string): ResolvedNode {
@@ -43,20 +50,32 @@ function build(host: string, port: unknown, weight: unknown, name: string | unde
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError(option, `port must be an integer from 1 to 65535, got ${describe(port)} in ${describe(raw)}`);
   }
-  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1) {
-    throw new ConfigError(option, `weight must be a positive integer, got ${describe(weight)} in ${describe(raw)}`);
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
+    throw new ConfigError(option, `weight must be a whole number from 1 to ${MAX_WEIGHT}, got ${describe(weight)} in ${describe(raw)}`);
   }
   const bareHost = host.startsWith('[') ? host.slice(1, -1) : host;
   const address = bareHost.includes(':') ? `[${bareHost}]:${port}` : `${bareHost}:${port}`;
   return { host: bareHost, port, weight, name, address };
 }
 
+/**
+ * The value as a message can quote it: strings and JSON as text, anything
+ * else by its type. Never throws (a null-prototype object has no string
+ * form, a BigInt no JSON) and stays short.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return typeof value;
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (typeof value === 'number' || typeof value === 'boolean' || value == null) text = String(value);
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (typeof value === 'symbol') text = String(value);
+  else if (typeof value === 'function') text = 'a function';
+  else {
+    try {
+      text = JSON.stringify(value) ?? typeof value;
+    } catch {
+      text = typeof value;
+    }
   }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

@@ -142,7 +142,7 @@ export interface MetricsOptions {
 }
 
 export interface MemoryOptions {
-  /** Entries kept per in-process node before the least recently used is evicted. @default 10000 */
+  /** Entries kept per in-process node before the least recently used is evicted; at most 1,000,000 (the slots are allocated up front). @default 10000 */
   maxEntriesPerNode?: number;
 }
 

@@ -24,6 +24,12 @@ const GROUPS: Record<string, readonly string[]> = {
 const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 const HOUR_MS = 3_600_000;
 
+/**
+ * lru-cache allocates every slot up front (about 28 bytes each): the old
+ * bound, 2^31, made createCache die of an uncatchable out-of-memory error.
+ */
+const MAX_MEMORY_ENTRIES_PER_NODE = 1_000_000;
+
 /** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
 export const MAX_TTL_SECONDS = 60 * 60 * 24 * 365 * 10;
 
@@ -76,7 +82,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       volumeThreshold: integer(breaker.volumeThreshold, 'breaker.volumeThreshold', DEFAULTS.breaker.volumeThreshold, 0, 1_000_000),
     },
     memory: {
-      maxEntriesPerNode: integer(memory.maxEntriesPerNode, 'memory.maxEntriesPerNode', DEFAULTS.memory.maxEntriesPerNode, 1, 2 ** 31),
+      maxEntriesPerNode: integer(memory.maxEntriesPerNode, 'memory.maxEntriesPerNode', DEFAULTS.memory.maxEntriesPerNode, 1, MAX_MEMORY_ENTRIES_PER_NODE),
     },
     metrics: {
       registry: registry(metrics.registry),
@@ -142,7 +148,8 @@ function nodes(value: unknown): ResolvedNode[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new ConfigError('nodes', `expected a non-empty array of "host:port[:weight]" or { host, port }, got ${describe(value)}`);
   }
-  const parsed = value.map((spec, index) => parseNodeSpec(spec, `nodes[${index}]`));
+  // Array.from visits holes (map skips them): a sparse list must fail on its hole, not leave one in the ring.
+  const parsed = Array.from(value as unknown[], (spec, index) => parseNodeSpec(spec, `nodes[${index}]`));
   const seenAddresses = new Map<string, number>();
   const seenNames = new Map<string, number>();
   parsed.forEach((node, index) => {
