@@ -54,6 +54,9 @@ export function invalidateMatching(membership: NodeMembership, pattern: string, 
   if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH || !pattern.isWellFormed()) {
     throw new InvalidArgumentError(`invalidate takes a non-empty glob pattern of well-formed Unicode, at most ${MAX_PATTERN_LENGTH} characters, such as 'user:*'; got ${describe(pattern)}`);
   }
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidArgumentError(`invalidate options must be an object such as { count: 1000 }, got ${describe(options)}`);
+  }
   const count = options?.count ?? DEFAULT_SCAN_COUNT;
   if (!Number.isInteger(count) || count < 1 || count > MAX_SCAN_COUNT) {
     throw new InvalidArgumentError(`invalidate count must be a whole number from 1 to ${MAX_SCAN_COUNT}, got ${describe(count)}`);

@@ -365,6 +365,7 @@ export class ShardedCache {
    * @throws {InvalidKeyError} for an invalid key.
    */
   nodeFor(key: string): string {
+    this.#assertOpen();
     checkKey(key, this.#keyRules);
     return this.#membership.ring.lookup(key)!.address;
   }
@@ -423,6 +424,7 @@ export class ShardedCache {
    * @throws {InvalidArgumentError} for a name that is empty, over 128 characters, not well-formed Unicode, holds ':', whitespace or control characters, or whose version key would be over the backend's key limit.
    */
   namespace(name: string): CacheNamespace {
+    this.#assertOpen();
     checkNamespaceName(name, this.#keyRules);
     return new CacheNamespace(this, name, this.#namespaces);
   }

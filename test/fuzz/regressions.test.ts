@@ -204,3 +204,23 @@ describe('real servers', () => {
     }
   });
 });
+
+describe('left over from the fuzz report', () => {
+  it('invalidate refuses options that are not an object, as set does', async () => {
+    const cache = await createCache({ backend: 'memory', nodes: ['mem-a:1'] }, { env: {} });
+    try {
+      await expect(cache.invalidate('k*', 5 as never)).rejects.toMatchObject({ code: 'SHARDCACHE_INVALID_ARGUMENT' });
+      await expect(cache.invalidate('k*', null as never)).rejects.toMatchObject({ code: 'SHARDCACHE_INVALID_ARGUMENT' });
+      expect((await cache.invalidate('k*', { count: 10 })).deleted).toBe(0);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('nodeFor and namespace throw ClosedError after close()', async () => {
+    const cache = await createCache({ backend: 'memory', nodes: ['mem-a:1'] }, { env: {} });
+    await cache.close();
+    expect(() => cache.nodeFor('k')).toThrow(expect.objectContaining({ code: 'SHARDCACHE_CLOSED' }));
+    expect(() => cache.namespace('n')).toThrow(expect.objectContaining({ code: 'SHARDCACHE_CLOSED' }));
+  });
+});
