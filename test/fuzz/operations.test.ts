@@ -1005,7 +1005,10 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s: fuzzed calls', (ba
   // -- after close ---------------------------------------------------------------
 
   describe('after close()', () => {
+    // A view made while the cache was open; a new one cannot be made after close().
+    let view: ReturnType<ShardedCache['namespace']>;
     beforeAll(async () => {
+      view = cache.namespace('closed');
       await cache.close();
     });
 
@@ -1013,7 +1016,8 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s: fuzzed calls', (ba
       const property = name('after close');
       log.case(property);
       const allowed = new Set(['SHARDCACHE_CLOSED', ...INPUT_CODES]);
-      const view = cache.namespace('closed');
+      expect(() => cache.namespace('closed')).toThrow(expect.objectContaining({ code: 'SHARDCACHE_CLOSED' }));
+      expect(() => cache.nodeFor('k')).toThrow(expect.objectContaining({ code: 'SHARDCACHE_CLOSED' }));
       const calls: (() => Promise<unknown>)[] = [
         () => cache.get(key as string),
         () => cache.mget([key as string]),
