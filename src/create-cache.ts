@@ -19,21 +19,21 @@ import { defaultCodec } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
 import { createEmitter } from './events.js';
-import { systemClock, type Clock } from './health/clock.js';
-import { withDeadline } from './health/deadline.js';
-import { NodeMembership } from './health/membership.js';
-import { NodeHealth } from './health/node-health.js';
+import { systemClock, type Clock } from './node/clock.js';
+import { withDeadline } from './node/deadline.js';
+import { NodeMembership } from './routing/membership.js';
+import { CacheNode } from './node/node.js';
 import { Ring } from './ring/ring.js';
 import { createCounters } from './observability/cache-stats.js';
 import { attachMetrics } from './observability/metrics.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
-const nodesByCache = new WeakMap<ShardedCache, readonly NodeHealth[]>();
+const nodesByCache = new WeakMap<ShardedCache, readonly CacheNode[]>();
 /** Tells caches apart on the process-wide diagnostics channel. */
 let lastCacheId = 0;
 
 /** The nodes behind a cache, for `shardcache/testing`; not part of the public surface. */
-export function nodesOf(cache: ShardedCache): readonly NodeHealth[] | undefined {
+export function nodesOf(cache: ShardedCache): readonly CacheNode[] | undefined {
   return nodesByCache.get(cache);
 }
 
@@ -58,7 +58,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const clock = context.clock ?? systemClock;
   const cacheId = ++lastCacheId;
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
-  const nodes = resolved.nodes.map((node) => new NodeHealth(node, createBackend(node, resolved), healthOptions));
+  const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
   const counters = createCounters();
   const { registry, prefix, buckets } = resolved.metrics;

@@ -6,9 +6,9 @@ export type { AdminResult, InvalidateOptions, NodeAdminOutcome } from './cache/i
 export type { CacheStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';
 export type { CacheHealth, HealthStatus, NodeHealthReport } from './observability/health-report.js';
 export type { RecentHitRate } from './observability/hit-rate-window.js';
-export type { LatencySummary } from './observability/latency-window.js';
+export type { LatencySummary } from './node/latency-window.js';
 export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
-export type { Clock } from './health/clock.js';
+export type { Clock } from './node/clock.js';
 export type { Codec } from './codec/codec.js';
 export type {
   BackendKind,

@@ -14,7 +14,7 @@
  * All frames of one request share an opaque, so replies can never be handed
  * to another request, even when they arrive after its deadline.
  *
- * Hung connections are replaced by shardcache (NodeHealth resets the backend
+ * Hung connections are replaced by shardcache (CacheNode resets the backend
  * after `failureLimit` consecutive failures), by retiring the whole memjs
  * `Server`: memjs's own socket teardown lets the old socket's late 'close'
  * handler forget a socket opened after it, which then stays open for good.

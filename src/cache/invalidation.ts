@@ -18,8 +18,8 @@
  */
 import { describe } from '../config/node-spec.js';
 import { InvalidArgumentError, UnsupportedOperationError, WriteFailedError } from '../errors.js';
-import type { NodeMembership } from '../health/membership.js';
-import type { NodeHealth } from '../health/node-health.js';
+import type { NodeMembership } from '../routing/membership.js';
+import type { CacheNode } from '../node/node.js';
 
 export interface InvalidateOptions {
   /** Keys each SCAN page looks at (Redis `COUNT`). @default 1000 */
@@ -90,7 +90,7 @@ export function clearAll(membership: NodeMembership, adminMs: number): Promise<A
   });
 }
 
-async function onEveryNode(membership: NodeMembership, what: string, work: (node: NodeHealth) => Promise<number | undefined>): Promise<AdminResult> {
+async function onEveryNode(membership: NodeMembership, what: string, work: (node: CacheNode) => Promise<number | undefined>): Promise<AdminResult> {
   const outcomes = await Promise.all(
     membership.nodes.map(async (node): Promise<NodeAdminOutcome | { node: string; error: unknown }> => {
       if (membership.flushOnReturn(node)) return { node: node.address, status: 'flush-on-return' };

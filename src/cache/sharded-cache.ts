@@ -26,20 +26,20 @@ import { MAX_TTL_SECONDS } from '../config/validate.js';
 import { ClosedError, InvalidArgumentError, InvalidValueError, WriteFailedError } from '../errors.js';
 import { debug, describeError } from '../debug.js';
 import type { ShardcacheEmitter } from '../events.js';
-import { countsAgainstNode } from '../health/classify.js';
-import type { Clock } from '../health/clock.js';
-import type { NodeMembership } from '../health/membership.js';
-import type { NodeHealth } from '../health/node-health.js';
+import { countsAgainstNode } from '../node/classify.js';
+import type { Clock } from '../node/clock.js';
+import type { NodeMembership } from '../routing/membership.js';
+import type { CacheNode } from '../node/node.js';
 import { alignLoaded, type BatchLoader } from '../loader/batch-answers.js';
 import { SingleFlight } from '../loader/single-flight.js';
 import { buildStats, type CacheCounters, type CacheStats } from '../observability/cache-stats.js';
 import { buildHealth, type CacheHealth } from '../observability/health-report.js';
 import { HitRateWindow } from '../observability/hit-rate-window.js';
-import type { ReadTally } from '../observability/node-stats.js';
+import type { ReadTally } from '../node/node-stats.js';
 import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
 import { CacheNamespace, checkNamespaceName, NamespaceVersions } from './namespace.js';
-import { scatter, type Batch, type Scattered } from './scatter.js';
+import { scatter, type Batch, type Scattered } from '../routing/scatter.js';
 
 /** A key whose node did not answer, as opposed to a miss (`undefined`). */
 const FAILED: unique symbol = Symbol('failed');
@@ -171,7 +171,7 @@ export class ShardedCache {
   #readMany<R>(keys: readonly string[], toResult: (key: string, value: unknown, node: string) => R): Promise<R[]> {
     // Checks that throw become rejections; the read is a promise chain (no
     // async layers), as on get.
-    let scattered: Scattered<NodeHealth>;
+    let scattered: Scattered<CacheNode>;
     try {
       this.#assertOpen();
       if (!Array.isArray(keys)) throw new InvalidArgumentError('mget takes an array of keys');
@@ -194,10 +194,10 @@ export class ShardedCache {
     });
   }
 
-  readonly #ownerOf = (key: string): NodeHealth => this.#membership.ring.lookup(key)!;
+  readonly #ownerOf = (key: string): CacheNode => this.#membership.ring.lookup(key)!;
 
   /** Reads every batch in parallel; keys of failed batches are read again, by their owners by then, while retries remain. */
-  #readBatches<R>(batches: Batch<NodeHealth>[], attempt: number, results: R[], toResult: (key: string, value: unknown, node: string) => R): Promise<void> {
+  #readBatches<R>(batches: Batch<CacheNode>[], attempt: number, results: R[], toResult: (key: string, value: unknown, node: string) => R): Promise<void> {
     const lastAttempt = attempt >= this.#timeouts.getRetries;
     const retry = { keys: [] as string[], positions: [] as number[] };
     const reads = batches.length === 1 ? this.#readBatch(batches[0]!, lastAttempt, retry, results, toResult) : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, toResult)));
@@ -209,7 +209,7 @@ export class ShardedCache {
 
   /** Reads one node's batch into `results`; on a failure worth retrying, queues its keys in `retry` instead. */
   #readBatch<R>(
-    batch: Batch<NodeHealth>,
+    batch: Batch<CacheNode>,
     lastAttempt: boolean,
     retry: { keys: string[]; positions: number[] },
     results: R[],
@@ -269,7 +269,7 @@ export class ShardedCache {
       encoded.set(key, this.#encode(value));
     }
     // Group by node and by TTL: stand-in writes carry the capped TTL.
-    const groups = new Map<NodeHealth, Map<number, [string, Buffer][]>>();
+    const groups = new Map<CacheNode, Map<number, [string, Buffer][]>>();
     for (const [key, bytes] of encoded) {
       const route = this.#membership.routeWrite(key, ttl);
       const byTtl = groups.get(route.node) ?? new Map<number, [string, Buffer][]>();

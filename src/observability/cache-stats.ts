@@ -6,9 +6,9 @@
  * Built only when asked: the per-request cost is in NodeStats.
  */
 import type { BreakerState, NodeState } from '../events.js';
-import type { NodeHealth } from '../health/node-health.js';
-import { LATENCY_WINDOW_MS, summarize, type LatencySummary } from './latency-window.js';
-import type { NodeStats } from './node-stats.js';
+import type { CacheNode } from '../node/node.js';
+import { LATENCY_WINDOW_MS, summarize, type LatencySummary } from '../node/latency-window.js';
+import type { NodeStats } from '../node/node-stats.js';
 
 /** Cache-wide counters ShardedCache keeps (keys, not requests). */
 export interface CacheCounters {
@@ -71,7 +71,7 @@ export interface CacheStats {
   readonly nodes: NodeStatsSnapshot[];
 }
 
-export function buildStats(nodes: readonly NodeHealth[], counters: CacheCounters, now: number): CacheStats {
+export function buildStats(nodes: readonly CacheNode[], counters: CacheCounters, now: number): CacheStats {
   const snapshots = nodes.map((node) => nodeSnapshot(node, now));
   const { hits, misses, failures, undecodable } = counters.reads;
   return {
@@ -90,7 +90,7 @@ export function buildStats(nodes: readonly NodeHealth[], counters: CacheCounters
   };
 }
 
-function nodeSnapshot(node: NodeHealth, now: number): NodeStatsSnapshot {
+function nodeSnapshot(node: CacheNode, now: number): NodeStatsSnapshot {
   const { get, getMany } = node.stats.reads;
   const hits = get.hits + getMany.hits;
   const misses = get.misses + getMany.misses;

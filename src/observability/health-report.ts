@@ -13,7 +13,7 @@
  */
 import type { HealthOptions } from '../config/options.js';
 import type { BreakerState, NodeState } from '../events.js';
-import type { NodeHealth } from '../health/node-health.js';
+import type { CacheNode } from '../node/node.js';
 import type { RecentHitRate } from './hit-rate-window.js';
 
 export type HealthStatus = 'up' | 'degraded' | 'down';
@@ -35,7 +35,7 @@ export interface CacheHealth {
   readonly nodes: NodeHealthReport[];
 }
 
-export function buildHealth(nodes: readonly NodeHealth[], hitRate: RecentHitRate, options: Required<HealthOptions>): CacheHealth {
+export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate, options: Required<HealthOptions>): CacheHealth {
   const reasons: string[] = [];
   const reports = nodes.map((node): NodeHealthReport => {
     let reason: string | undefined;

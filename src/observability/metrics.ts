@@ -24,7 +24,7 @@ import type { OperationMessage } from '../diagnostics.js';
 import { operationChannel } from '../diagnostics.js';
 import { ConfigError } from '../errors.js';
 import type { BreakerState, NodeState, ShardcacheEmitter, ShardcacheEvents } from '../events.js';
-import type { NodeHealth } from '../health/node-health.js';
+import type { CacheNode } from '../node/node.js';
 import type { CacheCounters } from './cache-stats.js';
 
 export interface ResolvedMetricsOptions {
@@ -36,7 +36,7 @@ export interface ResolvedMetricsOptions {
 /** What the adapter reads; all of it owned by the core. */
 export interface MetricsSource {
   readonly cacheId: number;
-  readonly nodes: readonly NodeHealth[];
+  readonly nodes: readonly CacheNode[];
   readonly counters: CacheCounters;
   readonly events: ShardcacheEmitter;
   /** Nodes on the ring now. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { redisReplyReason, SERVER_UNAVAILABLE_CODES } from '../../../src/backends/redis-replies.js';
 import { BreakerOpenError, DeadlineError, InvalidKeyError, NodeError } from '../../../src/errors.js';
-import { countsAgainstNode, isCacheFailure } from '../../../src/health/classify.js';
+import { countsAgainstNode, isCacheFailure } from '../../../src/node/classify.js';
 
 const countsForReply = (message: string) => countsAgainstNode(new NodeError('n:1', redisReplyReason(message), 'reply'));
 

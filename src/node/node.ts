@@ -1,5 +1,5 @@
 /**
- * NodeHealth: one cache node as the cache sees it. It owns the node's
+ * CacheNode: one cache node as the cache sees it. It owns the node's
  * backend, every call's deadline, the consecutive-failure count, the breaker,
  * and the ejected/probing state with its probe timer.
  *
@@ -22,7 +22,7 @@ import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
 import { BreakerOpenError, DeadlineError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
-import { NodeStats } from '../observability/node-stats.js';
+import { NodeStats } from './node-stats.js';
 import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
 import { countsAgainstNode } from './classify.js';
@@ -33,12 +33,12 @@ import { GetBatcher } from './get-batcher.js';
 /** What a node needs from the pool it belongs to. */
 export interface Membership {
   /** Takes the node off the ring, unless too many nodes are out already. */
-  requestEjection(node: NodeHealth): boolean;
+  requestEjection(node: CacheNode): boolean;
   /** Cleans up after the node's absence and puts it back on the ring; rejects if it cannot. */
-  readmit(node: NodeHealth): Promise<{ invalidatedKeys: number; flushed: boolean }>;
+  readmit(node: CacheNode): Promise<{ invalidatedKeys: number; flushed: boolean }>;
 }
 
-export interface NodeHealthOptions {
+export interface CacheNodeOptions {
   readonly health: Required<HealthOptions>;
   /** Deadline of single-key reads (`get`), which are batched per tick. */
   readonly getMs: number;
@@ -53,7 +53,7 @@ const PROBE_BACKOFF_FACTOR = 2;
 /** Probe delays vary by +-20% so nodes ejected together are not probed in lockstep. */
 const PROBE_JITTER = 0.2;
 
-export class NodeHealth implements RingMember {
+export class CacheNode implements RingMember {
   readonly address: string;
   readonly host: string;
   readonly port: number;
@@ -63,7 +63,7 @@ export class NodeHealth implements RingMember {
   /** Requests, hits, misses and recent latencies, for stats, health and metrics. */
   readonly stats = new NodeStats();
 
-  readonly #options: NodeHealthOptions;
+  readonly #options: CacheNodeOptions;
   readonly #breaker: NodeBreaker;
   readonly #gets: GetBatcher<Buffer | undefined>;
   #membership: Membership | undefined;
@@ -79,7 +79,7 @@ export class NodeHealth implements RingMember {
   #ejectedAt = 0;
   #closed = false;
 
-  constructor(node: ResolvedNode, backend: Backend, options: NodeHealthOptions) {
+  constructor(node: ResolvedNode, backend: Backend, options: CacheNodeOptions) {
     this.address = node.address;
     this.host = node.host;
     this.port = node.port;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scatter } from '../../../src/cache/scatter.js';
+import { scatter } from '../../../src/routing/scatter.js';
 
 describe('scatter', () => {
   const owner = (key: string) => key[0]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NodeStats } from '../../../src/observability/node-stats.js';
+import { NodeStats } from '../../../src/node/node-stats.js';
 
 describe('node stats', () => {
   it('counts requests by operation and outcome; short-circuited requests stay out of the latency window', () => {

@@ -1,7 +1,7 @@
 /**
  * What one node has done since the cache was created: requests by operation
  * and outcome, keys read (hit or miss), and the latency of its last
- * requests. NodeHealth records every request it sends or refuses;
+ * requests. CacheNode records every request it sends or refuses;
  * ShardedCache records hits and misses, because only it decides that a
  * value is a hit (an undecodable value is a miss).
  *

@@ -22,24 +22,24 @@ import type { HealthOptions } from '../config/options.js';
 import type { ShardcacheEmitter } from '../events.js';
 import type { Ring } from '../ring/ring.js';
 import { debug, describeError } from '../debug.js';
-import { withDeadline } from './deadline.js';
-import type { Membership, NodeHealth } from './node-health.js';
+import { withDeadline } from '../node/deadline.js';
+import type { Membership, CacheNode } from '../node/node.js';
 import { ReturnJournal } from './return-journal.js';
 
 /** Journal rounds before giving up on a readmission under heavy writes (the next probe tries again). */
 const MAX_CLEANUP_ROUNDS = 5;
 
 export class NodeMembership implements Membership {
-  readonly #full: Ring<NodeHealth>;
-  readonly #byAddress: Map<string, NodeHealth>;
+  readonly #full: Ring<CacheNode>;
+  readonly #byAddress: Map<string, CacheNode>;
   readonly #ejected = new Set<string>();
   readonly #maxEjected: number;
   readonly #journal: ReturnJournal;
   readonly #health: Required<HealthOptions>;
   readonly #events: ShardcacheEmitter;
-  #current: Ring<NodeHealth>;
+  #current: Ring<CacheNode>;
 
-  constructor(ring: Ring<NodeHealth>, health: Required<HealthOptions>, events: ShardcacheEmitter) {
+  constructor(ring: Ring<CacheNode>, health: Required<HealthOptions>, events: ShardcacheEmitter) {
     this.#full = ring;
     this.#current = ring;
     this.#byAddress = new Map(ring.members.map((node) => [node.address, node]));
@@ -51,11 +51,11 @@ export class NodeMembership implements Membership {
   }
 
   /** The ring of nodes currently serving. */
-  get ring(): Ring<NodeHealth> {
+  get ring(): Ring<CacheNode> {
     return this.#current;
   }
 
-  get nodes(): readonly NodeHealth[] {
+  get nodes(): readonly CacheNode[] {
     return this.#full.members;
   }
 
@@ -63,7 +63,7 @@ export class NodeMembership implements Membership {
    * Where a write or delete of `key` goes, and the TTL it may keep. A write
    * for an ejected owner goes to its stand-in with a capped TTL, journaled.
    */
-  routeWrite(key: string, ttlSeconds: number): { node: NodeHealth; ttlSeconds: number } {
+  routeWrite(key: string, ttlSeconds: number): { node: CacheNode; ttlSeconds: number } {
     const node = this.#current.lookup(key)!;
     if (this.#ejected.size === 0) return { node, ttlSeconds };
     const owner = this.#full.lookup(key)!;
@@ -73,7 +73,7 @@ export class NodeMembership implements Membership {
     return { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
   }
 
-  requestEjection(node: NodeHealth): boolean {
+  requestEjection(node: CacheNode): boolean {
     if (this.#ejected.has(node.address)) return false;
     if (this.#ejected.size + 1 > this.#maxEjected) {
       this.#events.emit('node:ejection-refused', { node: node.address, ejectedNodes: this.#ejected.size });
@@ -93,11 +93,11 @@ export class NodeMembership implements Membership {
    * before it returns, so a clear or an invalidation it could not be reached
    * for still holds once it is back. False when the node is on the ring.
    */
-  flushOnReturn(node: NodeHealth): boolean {
+  flushOnReturn(node: CacheNode): boolean {
     return this.#ejected.has(node.address) && this.#journal.overflow(node.address);
   }
 
-  async readmit(node: NodeHealth): Promise<{ invalidatedKeys: number; flushed: boolean }> {
+  async readmit(node: CacheNode): Promise<{ invalidatedKeys: number; flushed: boolean }> {
     let invalidatedKeys = 0;
     let flushed = false;
     for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {

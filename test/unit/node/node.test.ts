@@ -10,10 +10,10 @@ import { MemoryBackend } from '../../../src/backends/memory.js';
 import { DEFAULTS, type BreakerOptions, type HealthOptions } from '../../../src/config/options.js';
 import { BreakerOpenError, DeadlineError, InvalidValueError, NodeError } from '../../../src/errors.js';
 import { createEmitter, type ShardcacheEvents } from '../../../src/events.js';
-import { countsAgainstNode } from '../../../src/health/classify.js';
-import type { Clock } from '../../../src/health/clock.js';
-import { NodeMembership } from '../../../src/health/membership.js';
-import { NodeHealth } from '../../../src/health/node-health.js';
+import { countsAgainstNode } from '../../../src/node/classify.js';
+import type { Clock } from '../../../src/node/clock.js';
+import { NodeMembership } from '../../../src/routing/membership.js';
+import { CacheNode } from '../../../src/node/node.js';
 import { Ring } from '../../../src/ring/ring.js';
 
 class ManualClock implements Clock {
@@ -103,12 +103,12 @@ function pool(size: number, health: HealthOptions = {}, breaker: BreakerOptions 
   }
   const options = { health: { ...DEFAULTS.health, ...health } as Required<HealthOptions>, getMs: 10, breaker: { ...DEFAULTS.breaker, ...breaker } as Required<BreakerOptions>, clock, events };
   const backends = Array.from({ length: size }, (_, i) => new SwitchableBackend(`10.0.0.${i + 1}:11211`));
-  const nodes = backends.map((backend) => new NodeHealth({ host: backend.address.split(':')[0]!, port: 11211, weight: 1, name: undefined, address: backend.address }, backend, options));
+  const nodes = backends.map((backend) => new CacheNode({ host: backend.address.split(':')[0]!, port: 11211, weight: 1, name: undefined, address: backend.address }, backend, options));
   const membership = new NodeMembership(Ring.build(nodes, { algorithm: 'ketama', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer: 160 }), options.health, events);
   return { clock, events, seen, backends, nodes, membership };
 }
 
-const read = (node: NodeHealth) => node.call('get', 10, (backend) => backend.get('k')).catch((error: unknown) => error);
+const read = (node: CacheNode) => node.call('get', 10, (backend) => backend.get('k')).catch((error: unknown) => error);
 
 describe('failure classification', () => {
   it('counts timeouts and unavailable or broken nodes, not bad requests or foreign errors', () => {
@@ -356,7 +356,7 @@ describe('breaker', () => {
   it('opens over the error threshold and then answers at once without calling the node', async () => {
     const { nodes, backends, seen } = pool(1, { failureLimit: 1000 }, { volumeThreshold: 4, errorThresholdPercentage: 50 });
     let calls = 0;
-    const counting = (node: NodeHealth) =>
+    const counting = (node: CacheNode) =>
       node.call('get', 10, (backend) => {
         calls++;
         return backend.get('k');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyWindow, summarize } from '../../../src/observability/latency-window.js';
+import { LatencyWindow, summarize } from '../../../src/node/latency-window.js';
 
 describe('latency window', () => {
   it('nearest-rank percentiles over the samples in the window', () => {

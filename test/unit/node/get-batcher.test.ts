@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GetBatcher } from '../../../src/health/get-batcher.js';
+import { GetBatcher } from '../../../src/node/get-batcher.js';
 
 /** A batcher over a fake node that records what is sent; `hold` keeps single gets unanswered until `release()`. */
 function recorder(options: { fail?: Error; hold?: boolean } = {}) {
