@@ -14,6 +14,7 @@ import type { Backend, KeyRules } from './backends/backend.js';
 import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
 import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
+import { NamespaceVersions } from './cache/namespace-versions.js';
 import { ShardedCache } from './cache/sharded-cache.js';
 import { defaultCodec } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
@@ -24,8 +25,12 @@ import { withDeadline } from './node/deadline.js';
 import { NodeMembership } from './routing/membership.js';
 import { CacheNode } from './node/node.js';
 import { Ring } from './ring/ring.js';
-import { createCounters } from './observability/cache-stats.js';
+import { createCounters } from './counters.js';
 import { attachMetrics } from './observability/metrics.js';
+import { createReports } from './observability/reports.js';
+import { ReadThrough } from './loader/read-through.js';
+import { Router } from './routing/router.js';
+import { ClosedError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
 const nodesByCache = new WeakMap<ShardedCache, readonly CacheNode[]>();
@@ -77,14 +82,22 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // answers completes memcached's TCP connect but not its first no-op.
   const { connectMs } = resolved.timeouts;
   await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
+  // The store chain, outermost first: read-through over routing over the nodes.
+  const lifecycle = { closed: false };
+  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, codec: resolved.codec ?? defaultCodec });
+  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const assertOpen = () => {
+    if (lifecycle.closed) throw new ClosedError();
+  };
   const cache = new ShardedCache({
+    store,
     membership,
-    codec: resolved.codec ?? defaultCodec,
     keyRules: keyRulesOf(resolved),
     options: resolved,
     events,
-    clock,
-    counters,
+    namespaces: new NamespaceVersions(membership, clock, resolved, assertOpen, counters.loads),
+    reports: createReports(nodes, counters, clock, resolved.health),
+    lifecycle,
     onClose: detachMetrics,
   });
   nodesByCache.set(cache, nodes);

@@ -1,6 +1,9 @@
 /** shardcache: client-side sharding for Redis and Memcached. The public surface, and nothing else. */
 export { createCache, type CreateCacheContext } from './create-cache.js';
-export type { ShardedCache, SetOptions, Loader, BatchLoader, KeyResult } from './cache/sharded-cache.js';
+export type { ShardedCache } from './cache/sharded-cache.js';
+export type { Cache } from './cache/cache.js';
+export type { SetOptions, WriteOptions } from './cache/call-options.js';
+export type { BatchLoader, CallOptions, KeyResult, LoadContext, Loader } from './store.js';
 export type { CacheNamespace } from './cache/namespace.js';
 export type { AdminResult, InvalidateOptions, NodeAdminOutcome } from './cache/invalidation.js';
 export type { CacheStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';

@@ -4,9 +4,6 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
-/** Receives the keys that missed or failed; returns their values, aligned with them or as a Map. */
-export type BatchLoader<T> = (keys: string[]) => readonly (T | undefined)[] | Map<string, T | undefined> | Promise<readonly (T | undefined)[] | Map<string, T | undefined>>;
-
 /**
  * The loader's answers for `keys`, by key.
  * @throws {InvalidArgumentError} when an array answer is not aligned with `keys`.

@@ -113,10 +113,13 @@ export class CacheNode implements RingMember {
   /**
    * The bytes stored under `key` (`undefined`: a miss). Gets this tick makes
    * after the first go to the node as one batch request (GetBatcher), which
-   * is one call: one deadline of `getMs`, one outcome.
+   * is one call: one deadline of `getMs`, one outcome. A get with a
+   * `deadlineMs` other than `getMs` is sent on its own.
    * @throws {BreakerOpenError | DeadlineError | NodeError} as `call` does.
    */
-  get(key: string): Promise<Buffer | undefined> {
+  get(key: string, deadlineMs?: number): Promise<Buffer | undefined> {
+    // A get with a deadline of its own cannot share a batch's.
+    if (deadlineMs !== undefined && deadlineMs !== this.#options.getMs) return this.call('get', deadlineMs, (backend) => backend.get(key));
     return this.#gets.get(key);
   }
 

@@ -9,21 +9,7 @@ import type { BreakerState, NodeState } from '../events.js';
 import type { CacheNode } from '../node/node.js';
 import { LATENCY_WINDOW_MS, summarize, type LatencySummary } from '../node/latency-window.js';
 import type { NodeStats } from '../node/node-stats.js';
-
-/** Cache-wide counters ShardedCache keeps (keys, not requests). */
-export interface CacheCounters {
-  /** Keys read: answered hit or miss, or failed on every attempt (answered as a miss); undecodable values are misses too. */
-  readonly reads: { hits: number; misses: number; failures: number; undecodable: number };
-  /**
-   * Loader calls of getOrLoad/mgetOrLoad, callers (keys, for batches) that
-   * joined a load in flight, and best-effort write-backs of loaded values that failed.
-   */
-  readonly loads: { calls: number; coalesced: number; writeBackFailures: number };
-}
-
-export function createCounters(): CacheCounters {
-  return { reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 }, loads: { calls: 0, coalesced: 0, writeBackFailures: 0 } };
-}
+import type { CacheCounters } from '../counters.js';
 
 /** Requests sent to nodes (or refused by an open breaker), by how they ended. */
 export interface RequestCounts {

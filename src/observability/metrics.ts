@@ -25,7 +25,7 @@ import { operationChannel } from '../diagnostics.js';
 import { ConfigError } from '../errors.js';
 import type { BreakerState, NodeState, ShardcacheEmitter, ShardcacheEvents } from '../events.js';
 import type { CacheNode } from '../node/node.js';
-import type { CacheCounters } from './cache-stats.js';
+import type { CacheCounters } from '../counters.js';
 
 export interface ResolvedMetricsOptions {
   readonly registry: Registry;

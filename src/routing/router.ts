@@ -1,0 +1,224 @@
+/**
+ * Routing: the `Store` over the pool's nodes. Each key goes to the node the
+ * membership's ring gives it now; values are encoded on the way out and
+ * decoded on the way back, and each key read is tallied on the node that
+ * answered it.
+ *
+ * - Reads never reject because of the cache. A failed GET (or a node's share
+ *   of a batch) is retried at once, `timeouts.getRetries` times, on whichever
+ *   node owns the key by then; then it is a failure, answered as a miss and
+ *   counted. An undecodable value is a miss, counted as such.
+ * - Batches go out as one request per owning node, all nodes in parallel,
+ *   and come back in the caller's order; a repeated key is read once.
+ * - Writes and deletes follow `membership.routeWrite` (a stand-in, with a
+ *   capped TTL, while the owner is out) and reject when their node fails;
+ *   batch writes encode every value before anything is sent.
+ * - An aborted signal stops retries: nothing more is sent for that caller.
+ */
+import type { Codec } from '../codec/codec.js';
+import { describe } from '../config/node-spec.js';
+import type { ResolvedOptions } from '../config/options.js';
+import type { CacheCounters } from '../counters.js';
+import { debug, describeError } from '../debug.js';
+import { InvalidValueError, WriteFailedError } from '../errors.js';
+import { countsAgainstNode } from '../node/classify.js';
+import type { CacheNode } from '../node/node.js';
+import type { ReadTally } from '../node/node-stats.js';
+import type { CallOptions, KeyResult, Store } from '../store.js';
+import type { NodeMembership } from './membership.js';
+import { scatter, type Batch } from './scatter.js';
+
+export interface RouterOptions {
+  readonly timeouts: ResolvedOptions['timeouts'];
+  readonly maxValueBytes: number;
+  readonly codec: Codec;
+}
+
+type Retry = { keys: string[]; positions: number[] };
+
+export class Router implements Store {
+  readonly #membership: NodeMembership;
+  readonly #codec: Codec;
+  readonly #timeouts: ResolvedOptions['timeouts'];
+  readonly #maxValueBytes: number;
+  readonly #reads: CacheCounters['reads'];
+
+  constructor(membership: NodeMembership, reads: CacheCounters['reads'], options: RouterOptions) {
+    this.#membership = membership;
+    this.#reads = reads;
+    this.#codec = options.codec;
+    this.#timeouts = options.timeouts;
+    this.#maxValueBytes = options.maxValueBytes;
+  }
+
+  // Promise chains rather than async functions: this is the hottest path.
+  get(key: string, options?: CallOptions): Promise<unknown> {
+    return this.#read(key, 0, options);
+  }
+
+  #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
+    const node = this.#membership.ring.lookup(key)!;
+    return node.get(key, options?.deadlineMs).then(
+      (bytes) => this.#answer(bytes, node.stats.reads.get, node.address),
+      (error: unknown) => {
+        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
+        this.#reads.failures++;
+        return undefined;
+      },
+    );
+  }
+
+  getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
+    const { batches, repeats } = scatter(keys, this.#ownerOf);
+    const results = new Array<KeyResult>(keys.length);
+    return this.#readBatches(batches, 0, results, options).then(() => {
+      for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
+      return results;
+    });
+  }
+
+  readonly #ownerOf = (key: string): CacheNode => this.#membership.ring.lookup(key)!;
+
+  /** Reads every batch in parallel; keys of failed batches are read again, by their owners by then, while retries remain. */
+  #readBatches(batches: Batch<CacheNode>[], attempt: number, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
+    const lastAttempt = attempt >= this.#timeouts.getRetries;
+    const retry: Retry = { keys: [], positions: [] };
+    const reads = batches.length === 1 ? this.#readBatch(batches[0]!, lastAttempt, retry, results, options) : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, options)));
+    return reads.then(() => {
+      if (retry.keys.length === 0) return;
+      return this.#readBatches(scatter(retry.keys, this.#ownerOf, retry.positions).batches, attempt + 1, results, options);
+    });
+  }
+
+  /** Reads one node's batch into `results`; on a failure worth retrying, queues its keys in `retry` instead. */
+  #readBatch(batch: Batch<CacheNode>, lastAttempt: boolean, retry: Retry, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
+    const { keys, positions } = batch;
+    const node = batch.node.address;
+    const tally = batch.node.stats.reads.getMany;
+    return batch.node.call('getMany', options?.deadlineMs ?? this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
+      (values) => {
+        for (let i = 0; i < keys.length; i++) {
+          const value = this.#answer(values[i], tally, node);
+          results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
+        }
+      },
+      (error: unknown) => {
+        if (!lastAttempt && countsAgainstNode(error) && options?.signal?.aborted !== true) {
+          // One at a time: spreading a batch into push() overflows the stack past about 100,000 keys.
+          for (let i = 0; i < keys.length; i++) {
+            retry.keys.push(keys[i]!);
+            retry.positions.push(positions[i]!);
+          }
+          return;
+        }
+        this.#reads.failures += keys.length;
+        for (let i = 0; i < keys.length; i++) results[positions[i]!] = { key: keys[i]!, status: 'failed', value: undefined, node };
+      },
+    );
+  }
+
+  async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
+    const bytes = this.encode(value);
+    const route = this.#membership.routeWrite(key, ttlSeconds);
+    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
+  }
+
+  async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
+    const encoded = new Map<string, Buffer>();
+    for (const [key, value] of entries) encoded.set(key, this.encode(value));
+    // Grouped by node and by TTL: stand-in writes carry the capped TTL.
+    const groups = new Map<CacheNode, Map<number, [string, Buffer][]>>();
+    for (const [key, bytes] of encoded) {
+      const route = this.#membership.routeWrite(key, ttlSeconds);
+      let byTtl = groups.get(route.node);
+      if (byTtl === undefined) groups.set(route.node, (byTtl = new Map()));
+      let list = byTtl.get(route.ttlSeconds);
+      if (list === undefined) byTtl.set(route.ttlSeconds, (list = []));
+      list.push([key, bytes]);
+    }
+    const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
+    const writes: { node: CacheNode; send: () => Promise<void> }[] = [];
+    for (const [node, byTtl] of groups) {
+      for (const [ttl, list] of byTtl) writes.push({ node, send: () => node.call('setMany', deadlineMs, (backend) => backend.setMany(list, ttl)) });
+    }
+    await settleAll('mset', writes);
+  }
+
+  async del(key: string, options?: CallOptions): Promise<boolean> {
+    const { node } = this.#membership.routeWrite(key, 0);
+    return node.call('del', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.del(key));
+  }
+
+  async delMany(keys: readonly string[], options?: CallOptions): Promise<void> {
+    const byNode = new Map<CacheNode, string[]>();
+    for (const key of new Set(keys)) {
+      const { node } = this.#membership.routeWrite(key, 0);
+      let list = byNode.get(node);
+      if (list === undefined) byNode.set(node, (list = []));
+      list.push(key);
+    }
+    const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
+    await settleAll('mdel', [...byNode].map(([node, list]) => ({ node, send: () => node.call('delMany', deadlineMs, (backend) => backend.delMany(list)) })));
+  }
+
+  /**
+   * The bytes stored for `value`.
+   * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
+   */
+  encode(value: unknown): Buffer {
+    if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
+    let encoded: unknown;
+    try {
+      encoded = this.#codec.encode(value);
+    } catch (error) {
+      if (error instanceof InvalidValueError) throw error;
+      throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
+    }
+    // The backends write Buffers only: a custom codec's Uint8Array is viewed as one (no copy); anything else would fail deep in a wire client.
+    if (!Buffer.isBuffer(encoded)) {
+      if (!(encoded instanceof Uint8Array)) throw new InvalidValueError(`codec.encode must return a Buffer, got ${describe(encoded)}`);
+      encoded = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    }
+    const bytes = encoded as Buffer;
+    if (bytes.length > this.#maxValueBytes) throw new InvalidValueError(`value is ${bytes.length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
+    return bytes;
+  }
+
+  /**
+   * Decodes a read; counts the hit or miss, for the cache and for the node
+   * that answered. An undecodable value is a miss, counted as such too.
+   */
+  #answer(bytes: Buffer | undefined, tally: ReadTally, node: string): unknown {
+    let value: unknown;
+    if (bytes !== undefined) {
+      try {
+        value = this.#codec.decode(bytes);
+      } catch (error) {
+        value = undefined;
+        this.#reads.undecodable++;
+        tally.undecodable++;
+        debug('a value from %s could not be decoded (%s): answered as a miss', node, describeError(error));
+      }
+    }
+    if (value === undefined) {
+      this.#reads.misses++;
+      tally.misses++;
+    } else {
+      this.#reads.hits++;
+      tally.hits++;
+    }
+    return value;
+  }
+}
+
+/**
+ * Sends every node's share in parallel and waits for all of them.
+ * @throws {WriteFailedError} naming the nodes that failed; the others were written.
+ */
+async function settleAll(operation: string, writes: readonly { node: CacheNode; send: () => Promise<void> }[]): Promise<void> {
+  const outcomes = await Promise.all(writes.map(({ node, send }) => send().then(() => undefined, (error: unknown) => ({ node: node.address, error }))));
+  const failures = outcomes.filter((failure) => failure !== undefined);
+  if (failures.length > 0) {
+    throw new WriteFailedError(`${operation} failed on ${[...new Set(failures.map((f) => f.node))].join(', ')}`, { cause: new AggregateError(failures.map((f) => f.error)) });
+  }
+}
