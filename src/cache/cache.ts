@@ -1,24 +1,71 @@
 /**
  * What applications call: the cache and each of its namespace views take
  * the same calls, so a view can be passed wherever a cache is expected.
+ *
+ * Every call checks its arguments first: a bad key, value, TTL or option
+ * rejects with a typed error before anything is sent. Every call takes
+ * `{ signal, deadlineMs }`: an aborted signal rejects the call at once with
+ * its reason (work other callers share goes on, and no node is blamed);
+ * `deadlineMs` replaces the configured deadline for that call's requests.
  */
 import type { BatchLoader, CallOptions, KeyResult, Loader } from '../store.js';
 import type { WriteOptions } from './call-options.js';
 
 export interface Cache {
-  /** The value, or `undefined` on a miss, a node failure or an undecodable value. */
+  /**
+   * The value stored under `key`, or `undefined` on a miss, a node failure
+   * or an undecodable value: a read never rejects because of the cache.
+   * @throws {InvalidKeyError} for an empty, over-long or malformed key.
+   */
   get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined>;
-  /** Values aligned with `keys`, `undefined` for misses and failures. */
+  /**
+   * Values for `keys`, aligned with them (`undefined` for misses and
+   * failures). One pipelined round trip per owning node, all nodes in
+   * parallel; a key repeated in `keys` is fetched once.
+   * @throws {InvalidKeyError} if any key is invalid; nothing is sent.
+   */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]>;
-  /** Like `mget`, with each key's status (hit, miss, failed) and node. */
+  /** Like `mget`, but says for each key whether it was a hit, a miss or a failure, and which node answered. */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]>;
+  /**
+   * Stores `value` under `key`. While the key's owner is ejected the value
+   * goes to its stand-in with the TTL capped at `health.failoverTtlSeconds`.
+   * @throws {InvalidKeyError | InvalidValueError | InvalidArgumentError} for bad input; nothing is sent.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
+   */
   set(key: string, value: unknown, options?: WriteOptions): Promise<void>;
+  /**
+   * Stores every entry, one pipelined round trip per owning node; when a key
+   * appears twice the last value wins. One bad key or value sends nothing.
+   * @throws {WriteFailedError} naming the nodes that failed; the others were written.
+   */
   mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void>;
-  /** True when the key existed. */
+  /**
+   * Removes `key`; resolves `true` when it existed. While the owner is
+   * ejected the stand-in's copy is removed, and the owner's before it returns.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
+   */
   del(key: string, options?: CallOptions): Promise<boolean>;
+  /**
+   * Removes every key, one pipelined round trip per owning node.
+   * @throws {WriteFailedError} naming the nodes that failed; the others were done.
+   */
   mdel(keys: readonly string[], options?: CallOptions): Promise<void>;
-  /** The cached value, or else the loader's, written back best effort; concurrent loads of one key share one loader call. */
+  /**
+   * Read-through: the cached value, or else the loader's, written back best
+   * effort (the answer never waits for the write). Concurrent calls for one
+   * key share one cache read and one loader call; the loader's signal aborts
+   * once no caller waits. A loader answer of `undefined` is not cached.
+   * @throws whatever the loader throws, or the signal's reason; never a cache failure.
+   * @example
+   * const user = await cache.getOrLoad('user:1', (key, { signal }) => db.user(1, { signal }), { ttl: 60 });
+   */
   getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T>;
-  /** Batch read-through: one loader call for the keys that missed or failed. */
+  /**
+   * Batch read-through: values for `keys`, aligned with them. The loader is
+   * called once, with only the keys that missed or failed (and that no
+   * concurrent call is already loading); its answers are written back best effort.
+   * @throws whatever the loader throws, or the signal's reason; never a cache failure.
+   */
   mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]>;
 }

@@ -68,12 +68,7 @@ export class ShardedCache implements Cache {
     this.#onClose = dependencies.onClose;
   }
 
-  /**
-   * The value stored under `key`, or `undefined` on a miss, a node failure or
-   * an undecodable value.
-   * @throws {InvalidKeyError} for an empty, over-long or malformed key.
-   * @throws the signal's reason once `options.signal` aborts.
-   */
+  /** @see Cache.get */
   get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
     // Checks that throw become rejections; no async layers on the hottest path.
     try {
@@ -86,17 +81,12 @@ export class ShardedCache implements Cache {
     return untilAborted(options?.signal, () => this.#store.get(key, options)) as Promise<T | undefined>;
   }
 
-  /**
-   * Values for `keys`, aligned with them (`undefined` for misses and failures).
-   * One pipelined round trip per owning node, all nodes in parallel; a key
-   * repeated in `keys` is fetched once.
-   * @throws {InvalidKeyError} if any key is invalid; nothing is sent.
-   */
+  /** @see Cache.mget */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]> {
     return this.mgetDetailed<T>(keys, options).then(valuesOf);
   }
 
-  /** Like `mget`, but says for each key whether it was a hit, a miss or a failure, and which node answered. */
+  /** @see Cache.mgetDetailed */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]> {
     try {
       this.#checkKeys(keys, 'mget');
@@ -107,12 +97,7 @@ export class ShardedCache implements Cache {
     return untilAborted(options?.signal, () => this.#store.getMany(keys, options)) as Promise<KeyResult<T>[]>;
   }
 
-  /**
-   * Stores `value` under `key`. While the key's owner is ejected the value goes
-   * to its stand-in with the TTL capped at `health.failoverTtlSeconds`.
-   * @throws {InvalidKeyError | InvalidValueError | InvalidArgumentError} for bad input; nothing is sent.
-   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
-   */
+  /** @see Cache.set */
   async set(key: string, value: unknown, options?: WriteOptions): Promise<void> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
@@ -120,11 +105,7 @@ export class ShardedCache implements Cache {
     return untilAborted(options?.signal, () => this.#store.set(key, value, ttl, options));
   }
 
-  /**
-   * Stores every entry, one pipelined round trip per owning node. When a key
-   * appears twice the last value wins. One bad key or value sends nothing.
-   * @throws {WriteFailedError} naming the nodes that failed; the others were written.
-   */
+  /** @see Cache.mset */
   async mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void> {
     this.#assertOpen();
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
@@ -136,12 +117,7 @@ export class ShardedCache implements Cache {
     return untilAborted(options?.signal, () => this.#store.setMany(entries, ttl, options));
   }
 
-  /**
-   * Removes `key`. Resolves `true` when it existed. While the owner is
-   * ejected the stand-in's copy is removed and the owner's is removed before
-   * it returns.
-   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
-   */
+  /** @see Cache.del */
   async del(key: string, options?: CallOptions): Promise<boolean> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
@@ -149,25 +125,14 @@ export class ShardedCache implements Cache {
     return untilAborted(options?.signal, () => this.#store.del(key, options));
   }
 
-  /**
-   * Removes every key, one pipelined round trip per owning node.
-   * @throws {WriteFailedError} naming the nodes that failed; the others were done.
-   */
+  /** @see Cache.mdel */
   async mdel(keys: readonly string[], options?: CallOptions): Promise<void> {
     this.#checkKeys(keys, 'mdel');
     checkCallOptions(options);
     return untilAborted(options?.signal, () => this.#store.delMany(keys, options));
   }
 
-  /**
-   * Read-through: the cached value, or else the loader's, written back best
-   * effort (the answer never waits for the write). Concurrent calls for one
-   * key share one cache read and one loader call; the loader's signal aborts
-   * once no caller waits. A loader answer of `undefined` is not cached.
-   * @throws whatever the loader throws, or the signal's reason; never a cache failure.
-   * @example
-   * const user = await cache.getOrLoad('user:1', (key, { signal }) => db.user(1, { signal }), { ttl: 60 });
-   */
+  /** @see Cache.getOrLoad */
   async getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
@@ -177,13 +142,7 @@ export class ShardedCache implements Cache {
     return this.#store.getOrLoad(key, loader, ttl, options);
   }
 
-  /**
-   * Batch read-through: values for `keys`, aligned with them. The loader is
-   * called once, with only the keys that missed or failed (and that no
-   * concurrent call is already loading), and its answers are written back
-   * best effort.
-   * @throws whatever the loader throws, or the signal's reason; never a cache failure.
-   */
+  /** @see Cache.mgetOrLoad */
   async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]> {
     this.#checkKeys(keys, 'mgetOrLoad');
     if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');

@@ -9,6 +9,8 @@
  * loader's error, a codec's). Both the ejection counter and the circuit
  * breaker's error filter call this.
  *
+ * `outcomeOf`: how a failed request is recorded (stats, metrics, diagnostics).
+ *
  * `isCacheFailure`: whether the cache, not the caller, failed a request (a
  * node failed or refused it, missed its deadline, or its breaker is open).
  * Reads answer these as misses; everything else (bad input, a loader's or a
@@ -17,6 +19,7 @@
  * These rules read types and a NodeError's `reason`, never message text; the
  * backends map wire errors to reasons (redis-replies.ts, memcached.ts).
  */
+import type { OperationOutcome } from '../diagnostics.js';
 import { BreakerOpenError, DeadlineError, NodeError } from '../errors.js';
 
 export function countsAgainstNode(error: unknown): boolean {
@@ -27,4 +30,9 @@ export function countsAgainstNode(error: unknown): boolean {
 
 export function isCacheFailure(error: unknown): boolean {
   return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError;
+}
+
+export function outcomeOf(error: unknown): OperationOutcome {
+  if (error instanceof BreakerOpenError) return 'short-circuited';
+  return error instanceof DeadlineError ? 'timeout' : 'error';
 }

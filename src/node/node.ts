@@ -20,15 +20,16 @@ import type { Backend } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
 import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
-import { BreakerOpenError, DeadlineError } from '../errors.js';
+import { DeadlineError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
 import { NodeStats } from './node-stats.js';
 import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
-import { countsAgainstNode } from './classify.js';
+import { countsAgainstNode, outcomeOf } from './classify.js';
 import type { Clock } from './clock.js';
 import { startDeadline, withDeadline } from './deadline.js';
 import { GetBatcher } from './get-batcher.js';
+import { ProbeSchedule } from './probe-schedule.js';
 
 /** What a node needs from the pool it belongs to. */
 export interface Membership {
@@ -48,10 +49,6 @@ export interface CacheNodeOptions {
   /** Tells this cache's diagnostics messages from other caches' in the process. @default 0 */
   readonly cacheId?: number;
 }
-
-const PROBE_BACKOFF_FACTOR = 2;
-/** Probe delays vary by +-20% so nodes ejected together are not probed in lockstep. */
-const PROBE_JITTER = 0.2;
 
 export class CacheNode implements RingMember {
   readonly address: string;
@@ -74,8 +71,7 @@ export class CacheNode implements RingMember {
   #sentBeforeLastFailure = 0;
   /** Bumped when the connection is replaced: failures of calls made on the old one do not replace the new one. */
   #connection = 0;
-  #probeAttempt = 0;
-  #probeTimer: NodeJS.Timeout | undefined;
+  readonly #probes: ProbeSchedule;
   #ejectedAt = 0;
   #closed = false;
 
@@ -88,6 +84,7 @@ export class CacheNode implements RingMember {
     this.backend = backend;
     this.#options = options;
     this.#breaker = new NodeBreaker(node.address, options.breaker, options.events);
+    this.#probes = new ProbeSchedule(options.clock, options.health, () => void this.#probe());
     this.#gets = new GetBatcher(
       (key, settled) => this.call('get', options.getMs, (backend) => backend.get(key), settled),
       (keys) => this.call('get', options.getMs, (backend) => backend.getMany(keys)),
@@ -214,8 +211,7 @@ export class CacheNode implements RingMember {
 
   close(): void {
     this.#closed = true;
-    this.#options.clock.clearTimeout(this.#probeTimer);
-    this.#probeTimer = undefined;
+    this.#probes.cancel();
     this.#breaker.shutdown();
   }
 
@@ -237,15 +233,7 @@ export class CacheNode implements RingMember {
   #eject(): void {
     this.#state = 'ejected';
     this.#ejectedAt = this.#options.clock.now();
-    this.#probeAttempt = 0;
-    this.#scheduleProbe(this.#options.health.retryTimeoutMs);
-  }
-
-  #scheduleProbe(delayMs: number): void {
-    this.#probeTimer = this.#options.clock.setTimeout(() => {
-      this.#probeTimer = undefined;
-      void this.#probe();
-    }, delayMs);
+    this.#probes.start();
   }
 
   async #probe(): Promise<void> {
@@ -274,20 +262,12 @@ export class CacheNode implements RingMember {
     } catch (error) {
       if (this.#closed) return;
       this.#state = 'ejected';
-      this.#probeAttempt++;
-      const { retryTimeoutMs, maxRetryTimeoutMs } = this.#options.health;
-      const backoff = Math.min(retryTimeoutMs * PROBE_BACKOFF_FACTOR ** this.#probeAttempt, maxRetryTimeoutMs);
-      const nextProbeMs = Math.round(backoff * (1 - PROBE_JITTER + 2 * PROBE_JITTER * this.#options.clock.random()));
-      this.#options.events.emit('node:probe-failed', { node: this.address, attempt: this.#probeAttempt, nextProbeMs, error });
-      debug('probe %d of %s failed (%s); next in %d ms', this.#probeAttempt, this.address, describeError(error), nextProbeMs);
-      this.#scheduleProbe(nextProbeMs);
+      const nextProbeMs = this.#probes.failed();
+      const attempt = this.#probes.attempt;
+      this.#options.events.emit('node:probe-failed', { node: this.address, attempt, nextProbeMs, error });
+      debug('probe %d of %s failed (%s); next in %d ms', attempt, this.address, describeError(error), nextProbeMs);
     }
   }
-}
-
-function outcomeOf(error: unknown): OperationOutcome {
-  if (error instanceof BreakerOpenError) return 'short-circuited';
-  return error instanceof DeadlineError ? 'timeout' : 'error';
 }
 
 const ignore = (): void => {};
