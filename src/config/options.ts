@@ -202,16 +202,31 @@ export interface ResolvedNode {
   address: string;
 }
 
+/**
+ * The documented defaults, one frozen object. Each group is checked against
+ * its options type both ways (`satisfies Record<keyof ...>` on the literal:
+ * a missing or an extra name is a compile error), and validation takes each
+ * group's option names from here, so the names exist once, in the types.
+ * `backend` and `nodes` have no default: both are required.
+ */
 export const DEFAULTS = Object.freeze({
-  backend: 'memory' as BackendKind,
   ring: Object.freeze({
     algorithm: 'ketama' as RingAlgorithm,
     compat: 'libmemcached' as RingCompat,
     keyHash: 'md5' as KeyHash,
     hashTag: undefined as string | undefined,
     pointsPerServer: 160,
-  }),
-  timeouts: Object.freeze({ getMs: 10, getRetries: 1, setMs: 10, batchMs: 50, connectMs: 5000, connectRetries: 2, connectBackoffMs: 1000, adminMs: 5000 }),
+  } satisfies Record<keyof RingOptions, unknown>),
+  timeouts: Object.freeze({
+    getMs: 10,
+    getRetries: 1,
+    setMs: 10,
+    batchMs: 50,
+    connectMs: 5000,
+    connectRetries: 2,
+    connectBackoffMs: 1000,
+    adminMs: 5000,
+  } satisfies Record<keyof TimeoutOptions, number>),
   health: Object.freeze({
     failureLimit: 2,
     retryTimeoutMs: 30_000,
@@ -223,14 +238,19 @@ export const DEFAULTS = Object.freeze({
     minHitRate: 0,
     minHitRateSamples: 100,
     hitRateWindowMs: 60_000,
-  }),
-  breaker: Object.freeze({ errorThresholdPercentage: 50, rollingCountTimeoutMs: 10_000, resetTimeoutMs: 30_000, volumeThreshold: 10 }),
-  memory: Object.freeze({ maxEntriesPerNode: 10_000 }),
+  } satisfies Record<keyof HealthOptions, number>),
+  breaker: Object.freeze({
+    errorThresholdPercentage: 50,
+    rollingCountTimeoutMs: 10_000,
+    resetTimeoutMs: 30_000,
+    volumeThreshold: 10,
+  } satisfies Record<keyof BreakerOptions, number>),
+  memory: Object.freeze({ maxEntriesPerNode: 10_000 } satisfies Record<keyof MemoryOptions, number>),
   metrics: Object.freeze({
     registry: undefined as Registry | undefined,
     prefix: 'shardcache_',
     buckets: Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
-  }),
+  } satisfies Record<keyof MetricsOptions, unknown>),
   namespaceVersionCacheMs: 1000,
   defaultTtlSeconds: 0,
   maxValueBytes: 1_048_000,
