@@ -15,6 +15,9 @@ const title = (text) => console.log(`\n== ${text}`);
 const pct = (part, whole) => `${((100 * part) / whole).toFixed(2)}%`;
 
 const cache = await createCache({
+  // Required, never guessed: 'memory' makes in-process nodes, and the
+  // addresses below only name them (nothing is dialled). 'redis' or
+  // 'memcached' here, with real addresses, is the only change for servers.
   backend: 'memory',
   nodes: NODES,
   ring: { hashTag: '{}' },

@@ -6,10 +6,12 @@
 //   SHARDCACHE_ADMIN_TOKEN=$(openssl rand -hex 24) node examples/ops-service.mjs
 //   curl -H "Authorization: Bearer $SHARDCACHE_ADMIN_TOKEN" localhost:8080/cache/health
 //
-// In-process nodes by default (no server needed); real ones from the
-// environment, as any shardcache application reads it:
+// In-process nodes (backend: 'memory', no server needed) unless the
+// environment names a pool, as any shardcache application reads it (both
+// variables: the backend is never guessed from the addresses):
 //   SHARDCACHE_BACKEND=redis SHARDCACHE_NODES=10.0.0.1:6379,10.0.0.2:6379 ...
 // HOST (default 127.0.0.1) and PORT (default 8080; 0 picks a free one).
+// Metrics need prom-client, an optional peer of shardcache: npm install prom-client.
 import { createServer } from 'node:http';
 import { Registry } from 'prom-client';
 import { createCache } from 'shardcache';
@@ -22,10 +24,11 @@ if (!token || token.length < 16) {
 }
 
 const registry = new Registry();
+const fromEnvironment = Boolean(process.env.SHARDCACHE_BACKEND || process.env.SHARDCACHE_NODES);
 const cache = await createCache({
   metrics: { registry },
-  // Without SHARDCACHE_NODES, three in-process nodes.
-  ...(process.env.SHARDCACHE_NODES ? {} : { nodes: ['local-a:1', 'local-b:2', 'local-c:3'] }),
+  // Without SHARDCACHE_BACKEND and SHARDCACHE_NODES, three in-process nodes.
+  ...(fromEnvironment ? {} : { backend: 'memory', nodes: ['local-a:1', 'local-b:2', 'local-c:3'] }),
 });
 const log = (line) => console.log(`${new Date().toISOString()} ${line}`);
 const server = createServer(createOpsHandler({ cache, registry, token, log }));

@@ -2,8 +2,47 @@
  * Every error shardcache raises on purpose is a `ShardcacheError` with a stable
  * `code`. Callers branch on `code` (or `instanceof`), never on message text;
  * messages say what to change.
+ *
+ * `instanceof` holds across copies of this package. An application can end up
+ * with two installed copies (a library it uses bundles its own shardcache), and
+ * an error made by one copy must still be `instanceof ShardcacheError` of the
+ * other. So, as undici does (`lib/core/errors.js`), each class is branded with
+ * a registry symbol, `Symbol.for('shardcache.error.<Name>')`, that every
+ * instance carries (a non-enumerable property of the class's prototype), and
+ * `instanceof` checks the brand instead of the prototype chain. What must stay
+ * true: a brand name never changes once published (it is the cross-copy
+ * contract), and subclasses are still told apart (a `NodeError` from another
+ * copy is `instanceof NodeError` and `instanceof ShardcacheError` here, never
+ * `instanceof DeadlineError`). A class that is not branded (an application's
+ * own subclass) keeps the ordinary prototype-chain check.
+ */
+
+/** Each branded class and its brand. */
+const BRANDS = new WeakMap<object, symbol>();
+
+/** Brands `errorClass` as `shardcache.error.<name>`; its instances inherit the brand, and those of its subclasses too. */
+function brand(errorClass: { prototype: object }, name: string): void {
+  const symbol = Symbol.for(`shardcache.error.${name}`);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true });
+  BRANDS.set(errorClass, symbol);
+}
+
+/**
+ * The base of every shardcache error.
+ * @example
+ * try {
+ *   await cache.set(key, value);
+ * } catch (error) {
+ *   if (error instanceof ShardcacheError && error.code === 'SHARDCACHE_NODE') retryLater(key, value);
+ *   else throw error;
+ * }
  */
 export class ShardcacheError extends Error {
+  static {
+    brand(this, 'ShardcacheError');
+  }
+
+  /** Stable, machine-readable: `SHARDCACHE_CONFIG`, `SHARDCACHE_NODE`... Branch on this, not on the message. */
   readonly code: string;
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -11,11 +50,28 @@ export class ShardcacheError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
+
+  /** True for an instance of this class or a subclass, from this copy of shardcache or any other. */
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never[]) => T, instance: unknown): instance is T {
+    const symbol = BRANDS.get(this);
+    if (symbol === undefined) return Function.prototype[Symbol.hasInstance].call(this, instance);
+    return typeof instance === 'object' && instance !== null && (instance as Record<symbol, unknown>)[symbol] === true;
+  }
 }
 
-/** An option, a node spec or a config file is invalid. Raised by `createCache`. */
+/**
+ * An option, a node spec or a config file is invalid. Raised by `createCache`,
+ * before anything is connected.
+ * @example
+ * // ConfigError: timeouts.getMs: expected an integer from 1 to 600000, got "10"
+ * error.option; // 'timeouts.getMs'
+ */
 export class ConfigError extends ShardcacheError {
-  /** Dotted path of the offending option, e.g. `timeouts.getMs`. */
+  static {
+    brand(this, 'ConfigError');
+  }
+
+  /** Dotted path of the offending option, e.g. `timeouts.getMs`, `nodes[2]`, or the `SHARDCACHE_*` variable. */
   readonly option: string;
 
   constructor(option: string, message: string, options?: { cause?: unknown }) {
@@ -24,30 +80,55 @@ export class ConfigError extends ShardcacheError {
   }
 }
 
-/** A key the backend cannot store: empty, too long, or with forbidden bytes. Nothing was sent. */
+/** A key the backend cannot store: empty, too long, or with forbidden bytes. Nothing was sent. Code `SHARDCACHE_INVALID_KEY`. */
 export class InvalidKeyError extends ShardcacheError {
+  static {
+    brand(this, 'InvalidKeyError');
+  }
+
   constructor(message: string) {
     super('SHARDCACHE_INVALID_KEY', message);
   }
 }
 
-/** A value the codec cannot encode, or one larger than the backend accepts. Nothing was sent. */
+/** A value the codec cannot encode, or one larger than the backend accepts. Nothing was sent. Code `SHARDCACHE_INVALID_VALUE`. */
 export class InvalidValueError extends ShardcacheError {
+  static {
+    brand(this, 'InvalidValueError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('SHARDCACHE_INVALID_VALUE', message, options);
   }
 }
 
-/** The cache was used after `close()`. */
+/** The cache was used after `close()`. Code `SHARDCACHE_CLOSED`. */
 export class ClosedError extends ShardcacheError {
+  static {
+    brand(this, 'ClosedError');
+  }
+
   constructor() {
     super('SHARDCACHE_CLOSED', 'the cache is closed; create a new one with createCache()');
   }
 }
 
-/** An operation on one node did not answer within its deadline. Counts against the node. */
+/**
+ * An operation on one node did not answer within its deadline. Counts against
+ * the node. Reads turn it into a miss; writes reject with it. Code `SHARDCACHE_DEADLINE`.
+ * @example
+ * // DeadlineError: set on 10.0.0.2:11211 did not answer within 10 ms
+ * error.node;       // '10.0.0.2:11211'
+ * error.deadlineMs; // 10
+ */
 export class DeadlineError extends ShardcacheError {
+  static {
+    brand(this, 'DeadlineError');
+  }
+
+  /** `host:port` of the node that did not answer. */
   readonly node: string;
+  /** The deadline it missed (`timeouts.getMs`, `setMs`, `batchMs`...). */
   readonly deadlineMs: number;
 
   constructor(node: string, operation: string, deadlineMs: number) {
@@ -59,9 +140,18 @@ export class DeadlineError extends ShardcacheError {
 
 /**
  * A cache node failed (refused, reset, protocol desync, server error). `cause`
- * holds the wire client's error with credentials removed.
+ * holds the wire client's error with credentials removed. Code `SHARDCACHE_NODE`.
+ * @example
+ * if (error instanceof NodeError && error.reason === 'rejected') {
+ *   // the node is healthy; it refused this value (too large, wrong type)
+ * }
  */
 export class NodeError extends ShardcacheError {
+  static {
+    brand(this, 'NodeError');
+  }
+
+  /** `host:port` of the node that failed. */
   readonly node: string;
   /**
    * `unavailable`: no answer (refused, reset, closed, not connected).
@@ -79,22 +169,35 @@ export class NodeError extends ShardcacheError {
   }
 }
 
-/** A write could not be done on any node. Reads never raise this: a failed read is a miss. */
+/** A write could not be done on any node. Reads never raise this: a failed read is a miss. Code `SHARDCACHE_WRITE_FAILED`. */
 export class WriteFailedError extends ShardcacheError {
+  static {
+    brand(this, 'WriteFailedError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('SHARDCACHE_WRITE_FAILED', message, options);
   }
 }
 
-/** An argument of a cache call is invalid (a negative TTL, a loader that is not a function). */
+/** An argument of a cache call is invalid (a negative TTL, a loader that is not a function). Code `SHARDCACHE_INVALID_ARGUMENT`. */
 export class InvalidArgumentError extends ShardcacheError {
+  static {
+    brand(this, 'InvalidArgumentError');
+  }
+
   constructor(message: string) {
     super('SHARDCACHE_INVALID_ARGUMENT', message);
   }
 }
 
-/** The node's circuit breaker is open: the request was not sent. Reads turn this into a miss. */
+/** The node's circuit breaker is open: the request was not sent. Reads turn this into a miss. Code `SHARDCACHE_BREAKER_OPEN`. */
 export class BreakerOpenError extends ShardcacheError {
+  static {
+    brand(this, 'BreakerOpenError');
+  }
+
+  /** `host:port` of the node whose breaker is open. */
   readonly node: string;
 
   constructor(node: string) {
@@ -103,8 +206,18 @@ export class BreakerOpenError extends ShardcacheError {
   }
 }
 
-/** The backend cannot do what was asked (memcached cannot list its keys); the message names the alternative. Nothing was sent. */
+/**
+ * The backend cannot do what was asked (memcached cannot list its keys); the
+ * message names the alternative. Nothing was sent. Code `SHARDCACHE_UNSUPPORTED`.
+ * @example
+ * // UnsupportedOperationError: memcached cannot list its keys, so it cannot invalidate by pattern:
+ * // keep such keys in a namespace (cache.namespace(name)) and call cache.invalidateNamespace(name)
+ */
 export class UnsupportedOperationError extends ShardcacheError {
+  static {
+    brand(this, 'UnsupportedOperationError');
+  }
+
   constructor(message: string) {
     super('SHARDCACHE_UNSUPPORTED', message);
   }

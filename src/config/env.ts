@@ -6,17 +6,30 @@ import { ConfigError } from '../errors.js';
 import type { ShardcacheOptions } from './options.js';
 
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
+/** The names of `T`'s options that a text can hold (strings, numbers), from the types: a misspelt name does not compile. */
+type Scalar<T> = { [K in keyof T]-?: NonNullable<T[K]> extends string | number ? K & string : never }[keyof T];
+type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics'>>;
+type Top = Scalar<ShardcacheOptions>;
 
-const number = (group: string | undefined, key: string): Setter => (options, raw, variable) => {
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(variable, `expected a number, got ${JSON.stringify(raw)}`);
-  assign(options, group, key, value);
-};
-const text = (group: string | undefined, key: string): Setter => (options, raw) => assign(options, group, key, raw);
+function number(option: Top): Setter;
+function number<G extends keyof Groups>(group: G, key: Scalar<Groups[G]>): Setter;
+function number(groupOrOption: string, key?: string): Setter {
+  return (options, raw, variable) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(variable, `expected a number, got ${JSON.stringify(raw)}`);
+    assign(options, groupOrOption, key, value);
+  };
+}
 
-/** Every variable read; README's config reference lists the same table. */
+function text(option: Top): Setter;
+function text<G extends keyof Groups>(group: G, key: Scalar<Groups[G]>): Setter;
+function text(groupOrOption: string, key?: string): Setter {
+  return (options, raw) => assign(options, groupOrOption, key, raw);
+}
+
+/** Every variable read; README's configuration table lists the same ones (test/unit/config/env-readme.test.ts checks it). */
 const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
-  SHARDCACHE_BACKEND: text(undefined, 'backend'),
+  SHARDCACHE_BACKEND: text('backend'),
   SHARDCACHE_NODES: (options, raw) => {
     options.nodes = raw.split(/[\s,]+/).filter((part) => part.length > 0);
   },
@@ -38,10 +51,13 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_HEALTH_MIN_HIT_RATE_SAMPLES: number('health', 'minHitRateSamples'),
   SHARDCACHE_BREAKER_ERROR_THRESHOLD_PERCENTAGE: number('breaker', 'errorThresholdPercentage'),
   SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: number('breaker', 'resetTimeoutMs'),
-  SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number(undefined, 'namespaceVersionCacheMs'),
-  SHARDCACHE_DEFAULT_TTL_SECONDS: number(undefined, 'defaultTtlSeconds'),
-  SHARDCACHE_MAX_VALUE_BYTES: number(undefined, 'maxValueBytes'),
+  SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number('namespaceVersionCacheMs'),
+  SHARDCACHE_DEFAULT_TTL_SECONDS: number('defaultTtlSeconds'),
+  SHARDCACHE_MAX_VALUE_BYTES: number('maxValueBytes'),
 };
+
+/** The names of every variable `optionsFromEnv` reads. */
+export const ENV_VARIABLE_NAMES: readonly string[] = Object.freeze(Object.keys(ENV_VARIABLES));
 
 export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>): ShardcacheOptions {
   const options: Record<string, unknown> = {};
@@ -52,11 +68,12 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   return options as ShardcacheOptions;
 }
 
-function assign(options: Record<string, unknown>, group: string | undefined, key: string, value: unknown): void {
-  if (group === undefined) {
-    options[key] = value;
+/** `assign(o, 'backend', undefined, v)` sets `o.backend`; `assign(o, 'ring', 'compat', v)` sets `o.ring.compat`. */
+function assign(options: Record<string, unknown>, groupOrOption: string, key: string | undefined, value: unknown): void {
+  if (key === undefined) {
+    options[groupOrOption] = value;
     return;
   }
-  const target = (options[group] ??= {}) as Record<string, unknown>;
+  const target = (options[groupOrOption] ??= {}) as Record<string, unknown>;
   target[key] = value;
 }

@@ -4,7 +4,7 @@
  * resolved: the ring hashes the configured text, as libmemcached does.
  */
 import { ConfigError } from '../errors.js';
-import type { NodeSpec, ResolvedNode } from './options.js';
+import type { NodeObject, NodeSpec, ResolvedNode } from './options.js';
 
 /**
  * libmemcached and twemproxy keep a weight in a uint32. Larger ones also
@@ -12,6 +12,9 @@ import type { NodeSpec, ResolvedNode } from './options.js';
  * computes shares in, leaving no node any points.
  */
 const MAX_WEIGHT = 2 ** 32 - 1;
+
+/** The fields of a node object, tied to `NodeObject` both ways. */
+const NODE_FIELDS: readonly string[] = Object.keys({ host: true, port: true, weight: true, name: true } satisfies Record<keyof NodeObject, true>);
 
 const HOST_PORT = /^(?<host>\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?<port>\d+)(?::(?<weight>[^:]+))?$/;
 
@@ -32,7 +35,7 @@ function parseNodeString(text: string, option: string): ResolvedNode {
 
 function parseNodeObject(spec: Record<string, unknown>, option: string): ResolvedNode {
   for (const key of Object.keys(spec)) {
-    if (!['host', 'port', 'weight', 'name'].includes(key)) {
+    if (!NODE_FIELDS.includes(key)) {
       throw new ConfigError(`${option}.${key}`, 'unknown node field; expected host, port, weight or name');
     }
   }

@@ -6,26 +6,45 @@
 import type { Registry } from 'prom-client';
 import type { Codec } from '../codec/codec.js';
 
+/**
+ * What the nodes are: `'redis'` (ioredis), `'memcached'` (memjs, binary
+ * protocol), or `'memory'`: in-process LRU nodes, nothing dialled, for demos,
+ * tests and single-process use.
+ */
 export type BackendKind = 'redis' | 'memcached' | 'memory';
+/** How keys are placed: `'ketama'` (MD5, cross-client compatible) or `'fast'` (the same continuum, xxhash32). */
 export type RingAlgorithm = 'ketama' | 'fast';
+/** Whose ketama server naming to reproduce: libmemcached's (pylibmc, PHP Memcached) or twemproxy's. */
 export type RingCompat = 'libmemcached' | 'twemproxy';
+/** The key hash of the ketama ring: `'md5'` (libmemcached, twemproxy `hash: md5`) or `'fnv1a_64'` (twemproxy's default). */
 export type KeyHash = 'md5' | 'fnv1a_64';
 
-/** A cache server: `host:port`, `host:port:weight`, or an object. */
+/**
+ * A cache server: `host:port`, `host:port:weight`, `[v6addr]:port[:weight]`,
+ * or an object.
+ * @example
+ * ['10.0.0.1:11211', '10.0.0.2:11211:2', '[::1]:6379', { host: 'cache-c', port: 11211, weight: 2, name: 'c' }]
+ */
 export type NodeSpec = string | NodeObject;
 
+/** A cache server as an object. Hosts are kept as written, never resolved: the ring hashes the configured text. */
 export interface NodeObject {
+  /** Host name or address (IPv6 without brackets or with them). Required. */
   host: string;
+  /** TCP port, 1 to 65535. Required. */
   port: number;
-  /** Relative share of keys. @default 1 */
+  /** Relative share of keys, a whole number from 1 to 2^32-1. @default 1 */
   weight?: number;
   /**
    * Alias hashed onto the ring instead of the address (twemproxy's
    * `host:port:weight name`), so a server can move without moving its keys.
+   * Used with `ring.compat: 'twemproxy'`.
+   * @default undefined (the address is hashed)
    */
   name?: string;
 }
 
+/** `ring`: how keys are placed on the nodes. */
 export interface RingOptions {
   /**
    * `ketama`: MD5 points, placement identical to libmemcached's weighted ketama
@@ -57,6 +76,7 @@ export interface RingOptions {
   pointsPerServer?: number;
 }
 
+/** `timeouts`: every deadline runs from the call to the reply. Milliseconds unless the name says otherwise. */
 export interface TimeoutOptions {
   /** Deadline of one GET attempt, from the call to the reply. @default 10 */
   getMs?: number;
@@ -76,6 +96,7 @@ export interface TimeoutOptions {
   adminMs?: number;
 }
 
+/** `health`: when a node is ejected, probed and re-admitted, and when `cache.health()` reports `degraded`. */
 export interface HealthOptions {
   /** Consecutive failures (timeouts, refusals, resets, protocol errors) that eject a node. @default 2 */
   failureLimit?: number;
@@ -111,6 +132,7 @@ export interface HealthOptions {
   hitRateWindowMs?: number;
 }
 
+/** `breaker`: one opossum circuit breaker per node. An open breaker makes a read a miss at once. */
 export interface BreakerOptions {
   /** Failure percentage over the rolling window that opens the breaker. @default 50 */
   errorThresholdPercentage?: number;
@@ -122,6 +144,10 @@ export interface BreakerOptions {
   volumeThreshold?: number;
 }
 
+/**
+ * `metrics`: Prometheus metrics through prom-client, an optional peer
+ * dependency (`npm install prom-client`), loaded only when `registry` is given.
+ */
 export interface MetricsOptions {
   /**
    * The prom-client `Registry` the metrics are registered on. Without it
@@ -141,21 +167,49 @@ export interface MetricsOptions {
   buckets?: number[];
 }
 
+/** `memory`: the in-process nodes of `backend: 'memory'`. */
 export interface MemoryOptions {
   /** Entries kept per in-process node before the least recently used is evicted; at most 1,000,000 (the slots are allocated up front). @default 10000 */
   maxEntriesPerNode?: number;
 }
 
+/**
+ * Options of `createCache`: an object, or the same shape in a JSON file whose
+ * path is passed instead. `SHARDCACHE_*` environment variables fill what is
+ * left unset. Unknown names are refused.
+ * @example
+ * const cache = await createCache({
+ *   backend: 'memcached',
+ *   nodes: ['10.0.0.1:11211', '10.0.0.2:11211:2'],
+ *   timeouts: { getMs: 20 },
+ * });
+ */
 export interface ShardcacheOptions {
-  /** Which servers the nodes are. Changing only this moves an application between them. @default 'memory' */
+  /**
+   * What the nodes are. Required, with no default (here, in the config file,
+   * or `SHARDCACHE_BACKEND`): an address list alone never silently becomes
+   * in-process nodes. `'memory'` runs the nodes in this process and dials
+   * nothing. Changing only this moves an application between Redis and
+   * Memcached.
+   */
   backend?: BackendKind;
-  /** The servers. With `backend: 'memory'` they name in-process nodes. Required. */
+  /**
+   * The servers, at least one. Required (here, in the config file, or
+   * `SHARDCACHE_NODES`). With `backend: 'memory'` the addresses only name the
+   * in-process nodes.
+   */
   nodes?: NodeSpec[];
+  /** Key placement. @default {} (each field at its own default) */
   ring?: RingOptions;
+  /** Deadlines and connection retries. @default {} (each field at its own default) */
   timeouts?: TimeoutOptions;
+  /** Ejection, probes, fail-open and the hit-rate check. @default {} (each field at its own default) */
   health?: HealthOptions;
+  /** Each node's circuit breaker. @default {} (each field at its own default) */
   breaker?: BreakerOptions;
+  /** In-process nodes (`backend: 'memory'`). @default {} (each field at its own default) */
   memory?: MemoryOptions;
+  /** prom-client metrics. @default {} (no metrics) */
   metrics?: MetricsOptions;
   /**
    * How long a namespace's version (see `cache.namespace()`) is reused in this
@@ -202,16 +256,31 @@ export interface ResolvedNode {
   address: string;
 }
 
+/**
+ * The documented defaults, one frozen object. Each group is checked against
+ * its options type both ways (`satisfies Record<keyof ...>` on the literal:
+ * a missing or an extra name is a compile error), and validation takes each
+ * group's option names from here, so the names exist once, in the types.
+ * `backend` and `nodes` have no default: both are required.
+ */
 export const DEFAULTS = Object.freeze({
-  backend: 'memory' as BackendKind,
   ring: Object.freeze({
     algorithm: 'ketama' as RingAlgorithm,
     compat: 'libmemcached' as RingCompat,
     keyHash: 'md5' as KeyHash,
     hashTag: undefined as string | undefined,
     pointsPerServer: 160,
-  }),
-  timeouts: Object.freeze({ getMs: 10, getRetries: 1, setMs: 10, batchMs: 50, connectMs: 5000, connectRetries: 2, connectBackoffMs: 1000, adminMs: 5000 }),
+  } satisfies Record<keyof RingOptions, unknown>),
+  timeouts: Object.freeze({
+    getMs: 10,
+    getRetries: 1,
+    setMs: 10,
+    batchMs: 50,
+    connectMs: 5000,
+    connectRetries: 2,
+    connectBackoffMs: 1000,
+    adminMs: 5000,
+  } satisfies Record<keyof TimeoutOptions, number>),
   health: Object.freeze({
     failureLimit: 2,
     retryTimeoutMs: 30_000,
@@ -223,14 +292,19 @@ export const DEFAULTS = Object.freeze({
     minHitRate: 0,
     minHitRateSamples: 100,
     hitRateWindowMs: 60_000,
-  }),
-  breaker: Object.freeze({ errorThresholdPercentage: 50, rollingCountTimeoutMs: 10_000, resetTimeoutMs: 30_000, volumeThreshold: 10 }),
-  memory: Object.freeze({ maxEntriesPerNode: 10_000 }),
+  } satisfies Record<keyof HealthOptions, number>),
+  breaker: Object.freeze({
+    errorThresholdPercentage: 50,
+    rollingCountTimeoutMs: 10_000,
+    resetTimeoutMs: 30_000,
+    volumeThreshold: 10,
+  } satisfies Record<keyof BreakerOptions, number>),
+  memory: Object.freeze({ maxEntriesPerNode: 10_000 } satisfies Record<keyof MemoryOptions, number>),
   metrics: Object.freeze({
     registry: undefined as Registry | undefined,
     prefix: 'shardcache_',
     buckets: Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
-  }),
+  } satisfies Record<keyof MetricsOptions, unknown>),
   namespaceVersionCacheMs: 1000,
   defaultTtlSeconds: 0,
   maxValueBytes: 1_048_000,

@@ -7,19 +7,59 @@ import { ConfigError } from '../errors.js';
 import type { Registry } from 'prom-client';
 import type { Codec } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
-import { DEFAULTS, type ResolvedNode, type ResolvedOptions } from './options.js';
+import { DEFAULTS, type BackendKind, type KeyHash, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
 
-const TOP_LEVEL = ['backend', 'nodes', 'ring', 'timeouts', 'health', 'breaker', 'memory', 'metrics', 'namespaceVersionCacheMs', 'defaultTtlSeconds', 'maxValueBytes', 'codec'];
-const GROUPS: Record<string, readonly string[]> = {
+/**
+ * Every top-level option, and whether it is a group of options. Tied to
+ * `ShardcacheOptions` both ways: an option added to the type and not listed
+ * here, or listed here and not in the type, is a compile error.
+ */
+const TOP_LEVEL_KEYS = {
+  backend: 'value',
+  nodes: 'value',
+  ring: 'group',
+  timeouts: 'group',
+  health: 'group',
+  breaker: 'group',
+  memory: 'group',
+  metrics: 'group',
+  namespaceVersionCacheMs: 'value',
+  defaultTtlSeconds: 'value',
+  maxValueBytes: 'value',
+  codec: 'value',
+} as const satisfies Record<keyof ShardcacheOptions, 'value' | 'group'>;
+
+type GroupName = { [K in keyof typeof TOP_LEVEL_KEYS]: (typeof TOP_LEVEL_KEYS)[K] extends 'group' ? K : never }[keyof typeof TOP_LEVEL_KEYS];
+/** A group as given: its known names (any value yet), nothing else. */
+type RawGroup<G extends GroupName> = { [K in keyof NonNullable<ShardcacheOptions[G]>]?: unknown };
+
+const TOP_LEVEL: readonly string[] = Object.keys(TOP_LEVEL_KEYS);
+/** Each group's option names, from `DEFAULTS`, whose groups are checked against their types both ways. */
+const GROUPS = {
   ring: Object.keys(DEFAULTS.ring),
   timeouts: Object.keys(DEFAULTS.timeouts),
   health: Object.keys(DEFAULTS.health),
   breaker: Object.keys(DEFAULTS.breaker),
   memory: Object.keys(DEFAULTS.memory),
   metrics: Object.keys(DEFAULTS.metrics),
-};
+} satisfies Record<GroupName, readonly string[]>;
+
+/** Every option name validation accepts, dotted for groups (`timeouts.getMs`). */
+export const OPTION_NAMES: readonly string[] = Object.freeze(
+  Object.entries(TOP_LEVEL_KEYS).flatMap(([key, kind]) => (kind === 'group' ? GROUPS[key as GroupName].map((name) => `${key}.${name}`) : [key])),
+);
+
+/** The members of a string union, listed once and checked against it both ways (a missing or an extra one does not compile). */
+function members<T extends string>(listed: Record<T, true>): readonly T[] {
+  return Object.freeze(Object.keys(listed) as T[]);
+}
+const BACKENDS = members<BackendKind>({ redis: true, memcached: true, memory: true });
+const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true });
+const COMPATS = members<RingCompat>({ libmemcached: true, twemproxy: true });
+const KEY_HASHES = members<KeyHash>({ md5: true, fnv1a_64: true });
+
 /** Prometheus metric names: `[a-zA-Z_:][a-zA-Z0-9_:]*`; a prefix may also be empty. */
 const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 const HOUR_MS = 3_600_000;
@@ -42,14 +82,14 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const breaker = group(merged, 'breaker');
   const metrics = group(merged, 'metrics');
 
-  const algorithm = oneOf(ring.algorithm, ['ketama', 'fast'] as const, 'ring.algorithm', DEFAULTS.ring.algorithm);
+  const algorithm = oneOf(ring.algorithm, ALGORITHMS, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
-    backend: oneOf(merged.backend, ['redis', 'memcached', 'memory'] as const, 'backend', DEFAULTS.backend),
+    backend: backend(merged.backend),
     nodes: nodes(merged.nodes),
     ring: {
       algorithm,
-      compat: oneOf(ring.compat, ['libmemcached', 'twemproxy'] as const, 'ring.compat', DEFAULTS.ring.compat),
-      keyHash: oneOf(ring.keyHash, ['md5', 'fnv1a_64'] as const, 'ring.keyHash', DEFAULTS.ring.keyHash),
+      compat: oneOf(ring.compat, COMPATS, 'ring.compat', DEFAULTS.ring.compat),
+      keyHash: oneOf(ring.keyHash, KEY_HASHES, 'ring.keyHash', DEFAULTS.ring.keyHash),
       hashTag: hashTag(ring.hashTag),
       pointsPerServer: integer(ring.pointsPerServer, 'ring.pointsPerServer', DEFAULTS.ring.pointsPerServer, 1, 10_000),
     },
@@ -96,14 +136,28 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   };
 }
 
-function group(merged: Raw, name: string): Raw {
+function group<G extends GroupName>(merged: Raw, name: G): RawGroup<G> {
   const value = merged[name];
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(name, `expected an object, got ${describe(value)}`);
   }
-  rejectUnknown(value as Raw, GROUPS[name] ?? [], `${name}.`);
-  return value as Raw;
+  rejectUnknown(value as Raw, GROUPS[name], `${name}.`);
+  return value as RawGroup<G>;
+}
+
+/**
+ * Required, with no default: nodes that look like server addresses must never
+ * silently become in-process LRUs because the backend was left out.
+ */
+function backend(value: unknown): BackendKind {
+  if (value === undefined) {
+    throw new ConfigError(
+      'backend',
+      "required, there is no default: choose 'redis' or 'memcached' for the servers listed in nodes, or 'memory' for in-process nodes (nothing is dialled; the node addresses only name them); SHARDCACHE_BACKEND sets it from the environment",
+    );
+  }
+  return oneOf(value, BACKENDS, 'backend');
 }
 
 function rejectUnknown(object: Raw, known: readonly string[], prefix: string): void {
@@ -114,8 +168,8 @@ function rejectUnknown(object: Raw, known: readonly string[], prefix: string): v
   }
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, fallback: T): T {
-  if (value === undefined) return fallback;
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], option: string, fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw new ConfigError(option, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
 }

@@ -4,7 +4,7 @@
  * strings and objects, `SHARDCACHE_*` variables, config files and custom
  * codecs. Each case either:
  * - rejects with a ConfigError whose `option` names something the caller
- *   actually gave (or `nodes`, which is required), or
+ *   actually gave (or `backend` or `nodes`, which are required), or
  * - resolves with a cache that works: keys land on configured nodes, values
  *   round-trip, close() succeeds.
  * The caller's objects are deep-frozen, so a write into them would throw.
@@ -195,8 +195,8 @@ const nodeList = fc.oneof(
 );
 const goodNodes = fc.constantFrom(['mem-a:1', 'mem-b:2', 'mem-c:3:2'], ['127.0.0.1:11211'], [{ host: 'x', port: 1, name: 'x' }, 'y:2']);
 
-/** Never 'redis' or 'memcached': fuzzed hosts must not be dialled. */
-const backendArb = fc.oneof({ weight: 10, arbitrary: fc.constantFrom<unknown>(undefined, 'memory') }, { weight: 1, arbitrary: fc.constantFrom<unknown>('Memory', 'mongo', '', 42, null, ['memory']) });
+/** Never 'redis' or 'memcached': fuzzed hosts must not be dialled. Left out (undefined), it is refused: backend is required. */
+const backendArb = fc.oneof({ weight: 10, arbitrary: fc.constant<unknown>('memory') }, { weight: 1, arbitrary: fc.constantFrom<unknown>(undefined, 'Memory', 'mongo', '', 42, null, ['memory']) });
 
 const optionObject = fc
   .record(
@@ -218,7 +218,7 @@ const optionObject = fc
       ),
       codec: fc.oneof({ weight: 10, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom<unknown>({ encode: 1, decode: 2 }, { encode() {} }, null), garbage) }),
     },
-    { requiredKeys: ['nodes'] },
+    { requiredKeys: ['backend', 'nodes'] },
   )
   .chain((options) => fc.oneof({ weight: 6, arbitrary: fc.constant(options as Record<string, unknown>) }, { weight: 1, arbitrary: fc.tuple(unknownKey, garbage).map(([key, junk]) => withOwn(options, key, junk) as Record<string, unknown>) }));
 
@@ -306,8 +306,8 @@ describe('createCache option objects (in-process nodes)', () => {
         expect(typeof option).toBe('string');
         expect(result.error.message.startsWith(`${option}:`), `${context}: message names the option`).toBe(true);
         const given = input !== null && typeof input === 'object' ? Reflect.ownKeys(input as object).map(String) : [];
-        // Either something the caller gave, the required nodes, or the input as a whole.
-        expect(under(option, ['options', 'nodes', ...given]), `${context}: ${option}`).toBe(true);
+        // Either something the caller gave, the required backend or nodes, or the input as a whole.
+        expect(under(option, ['options', 'backend', 'nodes', ...given]), `${context}: ${option}`).toBe(true);
         return;
       }
       const cache = result.value;
@@ -375,7 +375,7 @@ describe('createCache option objects (in-process nodes)', () => {
   );
 
   let fileNumber = 0;
-  it.prop([fc.oneof({ weight: 2, arbitrary: fc.json() }, { weight: 6, arbitrary: optionObject.map((options) => safeJson(options)) }, { weight: 1, arbitrary: fc.string() }, { weight: 1, arbitrary:  fc.constantFrom('', '{', 'null', '[]', '"a:1"', '{"nodes":["mem-a:1"]}', '{"__proto__":{"nodes":["mem-a:1"]}}') })], log.params(100))(
+  it.prop([fc.oneof({ weight: 2, arbitrary: fc.json() }, { weight: 6, arbitrary: optionObject.map((options) => safeJson(options)) }, { weight: 1, arbitrary: fc.string() }, { weight: 1, arbitrary:  fc.constantFrom('', '{', 'null', '[]', '"a:1"', '{"nodes":["mem-a:1"]}', '{"backend":"memory","nodes":["mem-a:1"]}', '{"__proto__":{"nodes":["mem-a:1"]}}') })], log.params(100))(
     'config files: unreadable or malformed files, and bad options in them, are ConfigErrors',
     async (text) => {
       const property = 'config files';

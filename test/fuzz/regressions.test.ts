@@ -26,15 +26,15 @@ describe('createCache', () => {
 
   it('refuses a sparse node list naming the hole (was a TypeError from the ring)', async () => {
     // Counterexample: nodes: new Array(1) and [, 'a:1'].
-    expect((await configError({ nodes: new Array(1) })).option).toBe('nodes[0]');
-    expect((await configError({ nodes: [, 'a:1'] })).option).toBe('nodes[0]');
+    expect((await configError({ backend: 'memory', nodes: new Array(1) })).option).toBe('nodes[0]');
+    expect((await configError({ backend: 'memory', nodes: [, 'a:1'] })).option).toBe('nodes[0]');
   });
 
   it('refuses weights over 2^32-1 (1e308 passed validation, then nodeFor threw a TypeError and the fast ring a RangeError)', async () => {
     // Counterexample: nodes ['a:1:1e308', 'b:1:1e308']; the node-spec property shrank it to '127.0.0.1:1:4294967296'.
-    expect((await configError({ nodes: ['a:1:1e308', 'b:1:1e308'] })).option).toBe('nodes[0]');
-    expect((await configError({ nodes: ['a:1', { host: 'b', port: 1, weight: 2 ** 32 }], ring: { algorithm: 'fast' } })).option).toBe('nodes[1]');
-    const cache = await createCache({ nodes: [`a:1:${2 ** 32 - 1}`, `b:1:${2 ** 32 - 1}`, 'c:1'] }, { env: {} });
+    expect((await configError({ backend: 'memory', nodes: ['a:1:1e308', 'b:1:1e308'] })).option).toBe('nodes[0]');
+    expect((await configError({ backend: 'memory', nodes: ['a:1', { host: 'b', port: 1, weight: 2 ** 32 }], ring: { algorithm: 'fast' } })).option).toBe('nodes[1]');
+    const cache = await createCache({ backend: 'memory', nodes: [`a:1:${2 ** 32 - 1}`, `b:1:${2 ** 32 - 1}`, 'c:1'] }, { env: {} });
     try {
       for (const key of ['a', 'b', 'user:1']) expect(['a:1', 'b:1', 'c:1']).toContain(cache.nodeFor(key));
     } finally {
@@ -45,17 +45,17 @@ describe('createCache', () => {
   it('refuses memory.maxEntriesPerNode over 1,000,000 (2^31 passed validation, then lru-cache preallocated its slots and the process died out of memory)', async () => {
     // Found by the option objects property under FUZZ_SEED=2..6: edge values such as 315360000 or 2^31 for memory.maxEntriesPerNode killed the worker.
     for (const maxEntriesPerNode of [2 ** 31, 315_360_000, 1_000_001]) {
-      expect((await configError({ nodes: ['a:1'], memory: { maxEntriesPerNode } })).option).toBe('memory.maxEntriesPerNode');
+      expect((await configError({ backend: 'memory', nodes: ['a:1'], memory: { maxEntriesPerNode } })).option).toBe('memory.maxEntriesPerNode');
     }
-    const cache = await createCache({ nodes: ['a:1'], memory: { maxEntriesPerNode: 1_000_000 } }, { env: {} });
+    const cache = await createCache({ backend: 'memory', nodes: ['a:1'], memory: { maxEntriesPerNode: 1_000_000 } }, { env: {} });
     await cache.close();
   });
 
   it('refuses an own "__proto__" key as an unknown option instead of reading options from it', async () => {
     // Counterexample (config files property): the file {"__proto__":{"nodes":["mem-a:1"]}} made a working cache.
     expect((await configError(JSON.parse('{"__proto__":{"nodes":["mem-a:1"]}}'))).option).toBe('__proto__');
-    expect((await configError(JSON.parse('{"nodes":["a:1"],"ring":{"__proto__":{"hashTag":"{}"}}}'))).option).toBe('ring.__proto__');
-    expect((await configError(JSON.parse('{"nodes":["a:1"],"ring":{"__proto__":{}}}'), { SHARDCACHE_RING_COMPAT: 'twemproxy' })).option).toBe('ring.__proto__');
+    expect((await configError(JSON.parse('{"backend":"memory","nodes":["a:1"],"ring":{"__proto__":{"hashTag":"{}"}}}'))).option).toBe('ring.__proto__');
+    expect((await configError(JSON.parse('{"backend":"memory","nodes":["a:1"],"ring":{"__proto__":{}}}'), { SHARDCACHE_RING_COMPAT: 'twemproxy' })).option).toBe('ring.__proto__');
   });
 });
 

@@ -6,6 +6,7 @@ import { loadOptions } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 
 const noEnv = {};
+const memory = { backend: 'memory' } as const;
 
 async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -15,7 +16,7 @@ async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
 
 describe('node specs', () => {
   it('parses host:port, host:port:weight, IPv6 and objects', async () => {
-    const options = await loadOptions({ nodes: ['10.0.0.1:11211', 'cache-b:11212:3', '[::1]:6379', { host: '10.0.0.9', port: 1, weight: 2, name: 'n9' }] }, noEnv);
+    const options = await loadOptions({ ...memory, nodes: ['10.0.0.1:11211', 'cache-b:11212:3', '[::1]:6379', { host: '10.0.0.9', port: 1, weight: 2, name: 'n9' }] }, noEnv);
     expect(options.nodes).toEqual([
       { host: '10.0.0.1', port: 11211, weight: 1, name: undefined, address: '10.0.0.1:11211' },
       { host: 'cache-b', port: 11212, weight: 3, name: undefined, address: 'cache-b:11212' },
@@ -39,20 +40,20 @@ describe('node specs', () => {
     [[], 'nodes'],
     ['a:1', 'nodes'],
   ])('rejects %j naming %s', async (nodes, option) => {
-    const error = await rejection(loadOptions({ nodes: nodes as never }, noEnv));
+    const error = await rejection(loadOptions({ ...memory, nodes: nodes as never }, noEnv));
     expect(error.option).toBe(option);
     expect(error.code).toBe('SHARDCACHE_CONFIG');
   });
 
   it('names the value it rejected', async () => {
-    const error = await rejection(loadOptions({ nodes: ['a:1:zero'] }, noEnv));
+    const error = await rejection(loadOptions({ ...memory, nodes: ['a:1:zero'] }, noEnv));
     expect(error.message).toContain('"a:1:zero"');
   });
 });
 
 describe('options', () => {
   it('fills documented defaults', async () => {
-    const options = await loadOptions({ nodes: ['a:1'] }, noEnv);
+    const options = await loadOptions({ ...memory, nodes: ['a:1'] }, noEnv);
     expect(options).toMatchObject({
       backend: 'memory',
       ring: { algorithm: 'ketama', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer: 160 },
@@ -74,15 +75,43 @@ describe('options', () => {
     [{ defaultTtlSeconds: -1 }, 'defaultTtlSeconds'],
     [{ codec: { encode: 1 } }, 'codec'],
   ])('rejects %j naming %s', async (extra, option) => {
-    const error = await rejection(loadOptions({ nodes: ['a:1'], ...(extra as object) }, noEnv));
+    const error = await rejection(loadOptions({ ...memory, nodes: ['a:1'], ...(extra as object) }, noEnv));
     expect(error.option).toBe(option);
   });
 
   it('never writes into the caller object', async () => {
-    const given = Object.freeze({ nodes: Object.freeze(['a:1']), ring: Object.freeze({ hashTag: '{}' }) });
+    const given = Object.freeze({ ...memory, nodes: Object.freeze(['a:1']), ring: Object.freeze({ hashTag: '{}' }) });
     const options = await loadOptions(given as never, { SHARDCACHE_RING_ALGORITHM: 'fast' });
     expect(options.ring).toMatchObject({ hashTag: '{}', algorithm: 'fast' });
-    expect(given).toEqual({ nodes: ['a:1'], ring: { hashTag: '{}' } });
+    expect(given).toEqual({ ...memory, nodes: ['a:1'], ring: { hashTag: '{}' } });
+  });
+});
+
+describe('backend', () => {
+  it.each(['redis', 'memcached', 'memory'] as const)('takes %s', async (backend) => {
+    expect((await loadOptions({ backend, nodes: ['10.0.0.1:11211'] }, noEnv)).backend).toBe(backend);
+  });
+
+  it('is required with nodes: addresses never silently become in-process nodes', async () => {
+    const error = await rejection(loadOptions({ nodes: ['10.0.0.1:11211', '10.0.0.2:11211'] }, noEnv));
+    expect(error.option).toBe('backend');
+    expect(error.code).toBe('SHARDCACHE_CONFIG');
+    // The message says how to choose.
+    for (const word of ["'redis'", "'memcached'", "'memory'", 'in-process', 'SHARDCACHE_BACKEND']) expect(error.message).toContain(word);
+  });
+
+  it('is required with neither backend nor nodes, and named first (there is no implicit default)', async () => {
+    for (const input of [undefined, {}]) expect((await rejection(loadOptions(input, noEnv))).option).toBe('backend');
+  });
+
+  it("'memory' still needs nodes: they name the in-process nodes", async () => {
+    expect((await rejection(loadOptions({ backend: 'memory' }, noEnv))).option).toBe('nodes');
+  });
+
+  it('is required whichever source gives the nodes (environment, config file)', async () => {
+    expect((await rejection(loadOptions(undefined, { SHARDCACHE_NODES: '10.0.0.1:6379' }))).option).toBe('backend');
+    expect((await loadOptions(undefined, { SHARDCACHE_NODES: '10.0.0.1:6379', SHARDCACHE_BACKEND: 'redis' })).backend).toBe('redis');
+    expect((await loadOptions({ nodes: ['10.0.0.1:6379'] }, { SHARDCACHE_BACKEND: 'redis' })).backend).toBe('redis');
   });
 });
 
@@ -120,6 +149,7 @@ describe('config file', () => {
     expect(options.backend).toBe('memcached');
     expect(options.nodes).toHaveLength(2);
     expect(options.ring.hashTag).toBe('{}');
+    expect((await rejection(loadOptions(path, noEnv))).option).toBe('backend');
   });
 
   it('rejects a missing file and invalid JSON', async () => {

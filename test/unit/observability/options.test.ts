@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOptions } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 
-const base = { nodes: ['a:1'] };
+const base = { backend: 'memory' as const, nodes: ['a:1'] };
 
 async function rejection(options: object): Promise<ConfigError> {
   const error = await loadOptions({ ...base, ...options }, {}).then(() => undefined, (e: unknown) => e);
