@@ -20,6 +20,7 @@ export type {
   KeyHash,
   MemoryOptions,
   MetricsOptions,
+  MetricsRegistry,
   NodeObject,
   NodeSpec,
   RingAlgorithm,

@@ -3,7 +3,6 @@
  * resolved shape the rest of the library works with. Units live in names.
  * Validation lives in `validate.ts`; nothing else reads raw options.
  */
-import type { Registry } from 'prom-client';
 import type { Codec } from '../codec/codec.js';
 
 /**
@@ -145,6 +144,17 @@ export interface BreakerOptions {
 }
 
 /**
+ * What shardcache uses of a prom-client `Registry`, written out so that the
+ * type declarations need no prom-client (it is an optional peer dependency).
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: unknown): void;
+  getSingleMetric(name: string): unknown;
+  removeSingleMetric(name: string): void;
+  metrics(): Promise<string>;
+}
+
+/**
  * `metrics`: Prometheus metrics through prom-client, an optional peer
  * dependency (`npm install prom-client`), loaded only when `registry` is given.
  */
@@ -155,7 +165,7 @@ export interface MetricsOptions {
    * registry; the global one only if that is what you want.
    * @default undefined (no metrics)
    */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /** Prefix of every metric name. @default 'shardcache_' */
   prefix?: string;
   /**
@@ -240,7 +250,7 @@ export interface ResolvedOptions {
   health: Required<HealthOptions>;
   breaker: Required<BreakerOptions>;
   memory: Required<MemoryOptions>;
-  metrics: { registry: Registry | undefined; prefix: string; buckets: readonly number[] };
+  metrics: { registry: MetricsRegistry | undefined; prefix: string; buckets: readonly number[] };
   namespaceVersionCacheMs: number;
   defaultTtlSeconds: number;
   maxValueBytes: number;
@@ -301,7 +311,7 @@ export const DEFAULTS = Object.freeze({
   } satisfies Record<keyof BreakerOptions, number>),
   memory: Object.freeze({ maxEntriesPerNode: 10_000 } satisfies Record<keyof MemoryOptions, number>),
   metrics: Object.freeze({
-    registry: undefined as Registry | undefined,
+    registry: undefined as MetricsRegistry | undefined,
     prefix: 'shardcache_',
     buckets: Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
   } satisfies Record<keyof MetricsOptions, unknown>),

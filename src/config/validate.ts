@@ -4,10 +4,9 @@
  * The caller's objects are never written to; the result is a new object.
  */
 import { ConfigError } from '../errors.js';
-import type { Registry } from 'prom-client';
 import type { Codec } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
-import { DEFAULTS, type BackendKind, type KeyHash, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
+import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
 
@@ -220,14 +219,14 @@ function nodes(value: unknown): ResolvedNode[] {
 }
 
 /** Anything with prom-client's Registry methods: the caller's prom-client copy may not be this package's. */
-function registry(value: unknown): Registry | undefined {
+function registry(value: unknown): MetricsRegistry | undefined {
   if (value === undefined) return undefined;
   const candidate = value as Partial<Record<'registerMetric' | 'getSingleMetric' | 'removeSingleMetric' | 'metrics', unknown>> | null;
   const methods = ['registerMetric', 'getSingleMetric', 'removeSingleMetric', 'metrics'] as const;
   if (candidate === null || typeof candidate !== 'object' || methods.some((method) => typeof candidate[method] !== 'function')) {
     throw new ConfigError('metrics.registry', `expected a prom-client Registry (new Registry() from 'prom-client'), got ${describe(value)}`);
   }
-  return value as Registry;
+  return value as MetricsRegistry;
 }
 
 function metricPrefix(value: unknown): string {

@@ -20,6 +20,7 @@
  * result, state), never keys.
  */
 import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../config/options.js';
 import type { OperationMessage } from '../diagnostics.js';
 import { operationChannel } from '../diagnostics.js';
 import { ConfigError } from '../errors.js';
@@ -28,7 +29,7 @@ import type { CacheNode } from '../node/node.js';
 import type { CacheCounters } from '../counters.js';
 
 export interface ResolvedMetricsOptions {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly prefix: string;
   readonly buckets: readonly number[];
 }
@@ -53,7 +54,9 @@ const READ_OPERATIONS = ['get', 'getMany'] as const;
  */
 export async function attachMetrics(options: ResolvedMetricsOptions, source: MetricsSource): Promise<() => void> {
   const client = await loadPromClient();
-  const { registry, prefix } = options;
+  const { prefix } = options;
+  // The caller's registry is a prom-client Registry (checked at validation); the option type only spells out what shardcache calls.
+  const registry = options.registry as Registry;
   const name = (suffix: string) => `${prefix}${suffix}`;
   // Created unregistered, then registered together once no name is taken, so a clash leaves the registry as it was.
   const registers: Registry[] = [];
