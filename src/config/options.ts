@@ -87,9 +87,9 @@ export interface TimeoutOptions {
   batchMs?: number;
   /** Deadline of one connection attempt. @default 5000 */
   connectMs?: number;
-  /** Connection attempts after the first one fails, before the node is left to its probes. @default 2 */
+  /** Redis: reconnection attempts after a connection is lost or refused, before the client rests until a request or a probe wakes it. @default 2 */
   connectRetries?: number;
-  /** Wait between connection attempts. @default 1000 */
+  /** Redis: wait between reconnection attempts (a probe does not wait for it). @default 1000 */
   connectBackoffMs?: number;
   /** Deadline of one step of `clear`, `invalidate` and namespace version changes: a flush, one SCAN page and its UNLINK, one counter. @default 5000 */
   adminMs?: number;
