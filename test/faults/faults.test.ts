@@ -11,6 +11,7 @@ import type { OperationMessage } from '../../src/diagnostics.js';
 import { createCache, type ShardcacheEvents, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { nextEvent } from '../harness/events.js';
 
 // Deadlines roomy enough for a loaded CI machine; failure handling as in production.
 const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes'> = {
@@ -18,26 +19,7 @@ const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes'> = {
   health: { failureLimit: 2, retryTimeoutMs: 200, maxRetryTimeoutMs: 800, probeTimeoutMs: 300, maxEjectedFraction: 0.5, failoverTtlSeconds: 60 },
   breaker: { volumeThreshold: 4, resetTimeoutMs: 60_000, rollingCountTimeoutMs: 10_000, errorThresholdPercentage: 50 },
 };
-const EVENT_WAIT_MS = 10_000;
 
-type EventName = keyof ShardcacheEvents;
-
-/** Resolves with the first `name` event matching `match`; rejects after a bounded wait. */
-function nextEvent<E extends EventName>(cache: ShardedCache, name: E, match: (payload: ShardcacheEvents[E][0]) => boolean): Promise<ShardcacheEvents[E][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cache.events.off(name, listener as never);
-      reject(new Error(`no ${name} event within ${EVENT_WAIT_MS} ms`));
-    }, EVENT_WAIT_MS);
-    const listener = (payload: ShardcacheEvents[E][0]) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      cache.events.off(name, listener as never);
-      resolve(payload);
-    };
-    cache.events.on(name, listener as never);
-  });
-}
 
 /** Node operations published while `work` runs. */
 async function operationsDuring(work: () => Promise<unknown>): Promise<OperationMessage[]> {
@@ -84,7 +66,7 @@ describe.each([
     process.on('unhandledRejection', recordUnexpected);
     handlesBefore = openHandles();
     cache = await createCache({ backend, nodes: servers.map((s) => s.address), ...OPTIONS }, { env: {} });
-    cache.events.on('error' as EventName, recordUnexpected as never);
+    cache.events.on('error' as keyof ShardcacheEvents, recordUnexpected as never);
   });
 
   afterEach(async () => {

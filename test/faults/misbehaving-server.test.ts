@@ -22,6 +22,7 @@ import { createCache, DeadlineError, NodeError, ShardcacheError, type Shardcache
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
 import { MISBEHAVIOURS, startMisbehavingServer, type Misbehaviour, type MisbehavingServer, type WireProtocol } from '../harness/misbehaving-server.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { nextEvent } from '../harness/events.js';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 /** The reply guard's bound for this cache: no reply element longer than this is buffered. */
@@ -33,7 +34,6 @@ const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes'> = {
   breaker: { volumeThreshold: 1000 },
   maxValueBytes: MAX_VALUE_BYTES,
 };
-const EVENT_WAIT_MS = 10_000;
 /**
  * `huge-length`: filler the server may get out before the client hangs up.
  * The client drops the connection on the header; what it can still be sent
@@ -86,24 +86,6 @@ function expectFailure(error: unknown, expected: Failure): void {
   }
 }
 
-type EventName = keyof ShardcacheEvents;
-
-/** Resolves with the first `name` event matching `match`; rejects after a bounded wait. */
-function nextEvent<E extends EventName>(cache: ShardedCache, name: E, match: (payload: ShardcacheEvents[E][0]) => boolean): Promise<ShardcacheEvents[E][0]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cache.events.off(name, listener as never);
-      reject(new Error(`no ${name} event within ${EVENT_WAIT_MS} ms`));
-    }, EVENT_WAIT_MS);
-    const listener = (payload: ShardcacheEvents[E][0]) => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      cache.events.off(name, listener as never);
-      resolve(payload);
-    };
-    cache.events.on(name, listener as never);
-  });
-}
 
 function keysOwnedBy(cache: ShardedCache, address: string, count: number, prefix: string): string[] {
   const keys: string[] = [];
