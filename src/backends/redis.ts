@@ -71,6 +71,13 @@ export class RedisBackend implements Backend {
   }
 
   async connect(): Promise<void> {
+    try {
+      // A client just reset still reads 'ready' until its socket's 'close':
+      // wait for the end, or a probe would ping the closing socket and fail.
+      if (this.#client.status === 'ready' && this.#client.stream?.writable === false) await this.#ended();
+    } catch (error) {
+      throw this.#nodeError(error);
+    }
     const status = this.#client.status;
     if (status === 'ready') return;
     try {
@@ -88,6 +95,11 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.#nodeError(error);
     }
+  }
+
+  /** Resolves once the client has ended (its closing socket gone). */
+  #ended(): Promise<void> {
+    return new Promise((resolve) => this.#client.once('end', () => resolve()));
   }
 
   /** Waits for a connection attempt already under way. */

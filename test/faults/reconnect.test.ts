@@ -55,3 +55,42 @@ describe('a Redis node restarted during the reconnection backoff', () => {
     }
   });
 });
+
+describe('a Redis node that hung and is back', () => {
+  it('returns at the first probe after the server resumes', async () => {
+    const victim = servers[1]!;
+    const cache = await createCache(
+      {
+        backend: 'redis',
+        nodes: servers.map((s) => s.address),
+        timeouts: { getMs: 100, setMs: 100, connectMs: 1000 },
+        health: { failureLimit: 2, retryTimeoutMs: 300, maxRetryTimeoutMs: 300, probeTimeoutMs: 200 },
+      },
+      { env: {} },
+    );
+    const outcomes: string[] = [];
+    cache.events.on('node:probe-failed', () => outcomes.push('probe failed'));
+    cache.events.on('node:readmitted', () => outcomes.push('readmitted'));
+    try {
+      const key = Array.from({ length: 1000 }, (_, i) => `hang:${i}`).find((k) => cache.nodeFor(k) === victim.address)!;
+      const ejected = once(cache.events, 'node:ejected');
+      victim.pause();
+      for (let i = 0; i < 10 && cache.nodeFor(key) === victim.address; i++) await cache.get(key);
+      await ejected;
+      // Right after a probe failed on the hung server, the next one is 300 ms away: resume now.
+      await once(cache.events, 'node:probe-failed');
+      const before = outcomes.length;
+      victim.resume();
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([once(cache.events, 'node:readmitted'), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('not readmitted within 10 s')), 10_000)))]);
+      } finally {
+        clearTimeout(timer);
+      }
+      expect(outcomes.slice(before)).toEqual(['readmitted']);
+    } finally {
+      if (victim.paused) victim.resume();
+      await cache.close();
+    }
+  });
+});
