@@ -1,0 +1,846 @@
+/**
+ * Soak (issue 10): mixed load (get, mget, set, del, getOrLoad; 95% of
+ * operations on 1% of the keys) on a Redis cache and a Memcached cache at
+ * once, each over 3 real nodes on loopback, for `--minutes` (default 10),
+ * with a real fault every 20 s, in turn over the six nodes: SIGSTOP then
+ * SIGCONT, or SIGKILL then restart, the node held down for 8 s.
+ *
+ * Every value read (get, every key of an mget, getOrLoad, and a final pass
+ * over every key once the nodes are back) is checked against a model of the
+ * writes (lib/soak-model.ts): it must be the last acknowledged write or one
+ * whose outcome is in doubt, never a value superseded before the read
+ * started. A miss is never wrong.
+ *
+ * Targets: 0 wrong values, 0 rejected reads, 0 unhandled rejections; RSS and
+ * heap (after a full GC, sampled every 5 s) flat within 10% after the
+ * warm-up minute; handles and timers back to the baseline after `close()`.
+ * The event-loop delay p99 is reported. Exits 1 when a target is missed.
+ *
+ *   cd bench && npm run soak                          # 10 minutes
+ *   cd bench && npm run soak -- --minutes 1           # quick run
+ *   npm run bench -- soak --minutes 1                 # from the repo root, through run-all
+ *   flags: --minutes N  --rate OPS_PER_S_PER_CACHE  --json[=path]
+ *
+ * Not in the default `npm run bench` (it would add 10 minutes); run-all runs
+ * it when named.
+ *
+ * Options: shardcache's defaults (GET/SET deadline 10 ms, batch 50 ms,
+ * ejection after 2 consecutive failures, at most 1 of 3 nodes out, breaker
+ * at 50% over 10 s) except faster health timers, so that each fault's
+ * ejection, probes and return fit in its 20 s: retryTimeoutMs 3000,
+ * maxRetryTimeoutMs 6000, breaker resetTimeoutMs 5000.
+ */
+import { createHistogram, monitorEventLoopDelay, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import type { ShardedCache } from '../src/index.js';
+import { createCache, DEFAULTS, type ShardcacheOptions } from './lib/sut.js';
+import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
+import { parseArgs, printVerdict, writeJson } from './lib/compare.js';
+import { table } from './lib/stats.js';
+import { headOf, SoakModel, soakValue, type Verdict, type WriteKind, type WriteRecord } from './lib/soak-model.js';
+
+// ---------------------------------------------------------------------------
+// Parameters
+
+type Backend = 'redis' | 'memcached';
+type Op = 'get' | 'mget' | 'set' | 'del' | 'getOrLoad';
+const OPS: readonly Op[] = ['get', 'mget', 'set', 'del', 'getOrLoad'];
+/** Share of operations by kind. */
+const MIX: Readonly<Record<Op, number>> = { get: 0.35, mget: 0.15, set: 0.25, del: 0.05, getOrLoad: 0.2 };
+
+const ARGS = parseArgs('soak');
+const argv = process.argv.slice(2);
+const MINUTES = numberFlag('--minutes', ARGS.quick ? 1 : 10);
+/** Target operations per second per cache (paced; workers fall behind rather than burst). */
+const RATE = numberFlag('--rate', 1_000);
+const DURATION_MS = Math.round(MINUTES * 60_000);
+/** RSS and heap are judged after this; a full minute unless the run is too short for it. */
+const WARMUP_MS = Math.min(60_000, Math.round(DURATION_MS / 3));
+const NODES = 3;
+const KEYS = 10_000;
+const HOT_KEYS = 100;
+const HOT_SHARE = 0.95;
+const MGET_KEYS = 10;
+const TTL_SECONDS = 300;
+/** Concurrent workers per cache: operations in flight are bounded by this. */
+const WORKERS = 16;
+/** Hard bound on operations per cache (pacing keeps the count near RATE x duration). */
+const MAX_OPS = Math.ceil(RATE * (DURATION_MS / 1000) * 1.5) + 1_000;
+const FAULT_EVERY_MS = 20_000;
+const FAULT_HOLD_MS = 8_000;
+/** An operation that has not settled after this is counted as stuck and its worker moves on. */
+const OP_LIMIT_MS = 5_000;
+const SAMPLE_EVERY_MS = 5_000;
+/** Superseded writes are forgotten this long after (reads are bounded well below it). */
+const PRUNE_AFTER_MS = 10_000;
+/** After the load: how long the nodes get to be back on the ring before the final pass. */
+const SETTLE_LIMIT_MS = 30_000;
+const MAX_EXAMPLES = 8;
+const MAX_TIMELINE = 5_000;
+
+const CACHE_OPTIONS = {
+  health: { retryTimeoutMs: 3_000, maxRetryTimeoutMs: 6_000 },
+  breaker: { resetTimeoutMs: 5_000 },
+} satisfies Partial<ShardcacheOptions>;
+
+function numberFlag(name: string, fallback: number): number {
+  let raw: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === name) raw = argv[i + 1];
+    else if (argv[i]!.startsWith(`${name}=`)) raw = argv[i]!.slice(name.length + 1);
+  }
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} takes a positive number, got ${raw}`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+const startedMs = performance.now();
+/** Milliseconds since the load started (before: negative). */
+let loadStartMs = Number.POSITIVE_INFINITY;
+const sinceLoad = () => performance.now() - loadStartMs;
+let stopping = false;
+
+interface OpStats {
+  count: number;
+  /** Writes: rejected (in doubt). Reads: rejected (a target). */
+  failed: number;
+  stuck: number;
+  readonly latencyUs: RecordableHistogram;
+}
+
+interface WrongValue {
+  readonly backend: Backend;
+  readonly op: string;
+  readonly key: string;
+  readonly value: string;
+  readonly reason: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly ownerNow: string;
+  readonly write: string;
+  readonly acceptable: string[];
+  readonly issuedDuringRead: string[];
+  readonly faultAtStart: string;
+  readonly recentEvents: string[];
+}
+
+interface TimelineEvent {
+  readonly ms: number;
+  readonly backend: Backend;
+  readonly event: string;
+  readonly node: string;
+  readonly detail: string;
+}
+
+interface Fault {
+  readonly index: number;
+  readonly backend: Backend;
+  readonly nodeIndex: number;
+  readonly address: string;
+  readonly kind: 'SIGSTOP' | 'SIGKILL';
+  readonly atMs: number;
+  /** The node's state in the cache when the fault began (it may already be out, ejected for slowness). */
+  readonly stateBefore: string;
+  recoveredMs: number | undefined;
+  error: string | undefined;
+}
+
+interface Lane {
+  startedMs: number;
+  op: Op;
+  escape: () => void;
+}
+
+class Soak {
+  readonly model: SoakModel;
+  readonly ops = new Map<Op, OpStats>(OPS.map((op) => [op, { count: 0, failed: 0, stuck: 0, latencyUs: createHistogram() }]));
+  readonly writeErrors = new Map<string, number>();
+  readonly rejectedExamples: string[] = [];
+  readonly wrong: WrongValue[] = [];
+  wrongCount = 0;
+  finalWrong = 0;
+  unverifiable = 0;
+  loaderCalls = 0;
+  getOrLoadMismatch = 0;
+  /** Wrong values read by a getOrLoad that joined one already in flight, and that would be right as of that one's start. */
+  wrongCoalesced = 0;
+  /** getOrLoad calls in flight per key: the first one's start tick (what a joining call shares) and how many. */
+  readonly #loadsInFlight = new Map<string, { started: number; startMs: number; calls: number }>();
+  /** Values the soak itself saw (keys): hits and misses as read. */
+  seenHits = 0;
+  seenMisses = 0;
+  finalHits = 0;
+  finalMisses = 0;
+  totalOps = 0;
+  readonly lanes: Lane[] = [];
+  #rng: () => number;
+
+  constructor(
+    readonly backend: Backend,
+    readonly cache: ShardedCache,
+    readonly servers: ServerProcess[],
+    seed: number,
+  ) {
+    this.model = new SoakModel(PRUNE_AFTER_MS, sinceLoad);
+    this.#rng = random(seed);
+  }
+
+  keyOf(i: number): string {
+    return `soak:${this.backend}:${i}`;
+  }
+
+  pickKey(): string {
+    const r = this.#rng();
+    return this.keyOf(r < HOT_SHARE ? Math.floor((r / HOT_SHARE) * HOT_KEYS) : HOT_KEYS + Math.floor(this.#rng() * (KEYS - HOT_KEYS)));
+  }
+
+  pickOp(): Op {
+    let r = this.#rng();
+    for (const op of OPS) {
+      r -= MIX[op];
+      if (r < 0) return op;
+    }
+    return 'get';
+  }
+
+  /** Every key written once, acknowledged, so the model holds every key from the start (its size stays flat). */
+  async seed(): Promise<void> {
+    for (let i = 0; i < KEYS; i += 500) {
+      const entries: [string, string][] = [];
+      const records: [string, WriteRecord][] = [];
+      for (let j = i; j < Math.min(KEYS, i + 500); j++) {
+        const key = this.keyOf(j);
+        const record = this.model.issue(key, 'seed', this.cache.nodeFor(key));
+        entries.push([key, soakValue(key, record.seq, 'seed')]);
+        records.push([key, record]);
+      }
+      await this.cache.mset(entries, { ttl: TTL_SECONDS });
+      for (const [key, record] of records) this.model.acked(key, record);
+    }
+  }
+
+  async worker(lane: Lane, endMs: number): Promise<void> {
+    const intervalMs = (WORKERS / RATE) * 1000;
+    let next = performance.now() + this.#rng() * intervalMs;
+    while (!stopping && this.totalOps < MAX_OPS) {
+      const now = performance.now();
+      if (now >= endMs) break;
+      if (next > now) await sleep(next - now);
+      else if (now - next > 1_000) next = now; // fell behind: carry on at the pace, no burst
+      next += intervalMs;
+      if (stopping) break;
+      this.totalOps++;
+      const op = this.pickOp();
+      const work = this.#run(op);
+      lane.op = op;
+      lane.startedMs = performance.now();
+      await new Promise<void>((resolve) => {
+        lane.escape = resolve;
+        work.then(resolve, resolve);
+      });
+      lane.startedMs = 0;
+    }
+  }
+
+  /** Called every second: an operation in flight for longer than OP_LIMIT_MS is counted as stuck and its worker moves on. */
+  watch(): void {
+    const now = performance.now();
+    for (const lane of this.lanes) {
+      if (lane.startedMs !== 0 && now - lane.startedMs > OP_LIMIT_MS) {
+        this.ops.get(lane.op)!.stuck++;
+        lane.startedMs = 0;
+        lane.escape();
+      }
+    }
+  }
+
+  #run(op: Op): Promise<void> {
+    const stats = this.ops.get(op)!;
+    stats.count++;
+    const began = performance.now();
+    const done = () => stats.latencyUs.record(Math.max(1, Math.round((performance.now() - began) * 1000)));
+    switch (op) {
+      case 'get': {
+        const key = this.pickKey();
+        const started = this.model.tick();
+        const startMs = sinceLoad();
+        return this.cache.get<string>(key).then(
+          (value) => {
+            done();
+            this.#check('get', key, value, started, startMs, began);
+          },
+          (error: unknown) => this.#rejectedRead(stats, 'get', key, error),
+        );
+      }
+      case 'mget': {
+        const keys = Array.from({ length: MGET_KEYS }, () => this.pickKey());
+        const started = this.model.tick();
+        const startMs = sinceLoad();
+        return this.cache.mget<string>(keys).then(
+          (values) => {
+            done();
+            for (let i = 0; i < keys.length; i++) this.#check('mget', keys[i]!, values[i], started, startMs, began);
+          },
+          (error: unknown) => this.#rejectedRead(stats, 'mget', keys.join(','), error),
+        );
+      }
+      case 'set':
+      case 'del': {
+        const key = this.pickKey();
+        const record = this.model.issue(key, op, this.cache.nodeFor(key));
+        const write = op === 'set' ? this.cache.set(key, soakValue(key, record.seq, 'set'), { ttl: TTL_SECONDS }) : this.cache.del(key);
+        return (write as Promise<unknown>).then(
+          () => {
+            done();
+            this.model.acked(key, record);
+          },
+          (error: unknown) => {
+            done();
+            stats.failed++;
+            this.model.inDoubt(record);
+            const code = `${op}: ${(error as { code?: string }).code ?? (error as Error).name}`;
+            this.writeErrors.set(code, (this.writeErrors.get(code) ?? 0) + 1);
+          },
+        );
+      }
+      case 'getOrLoad': {
+        const key = this.pickKey();
+        const started = this.model.tick();
+        const startMs = sinceLoad();
+        let loaded: WriteRecord | undefined;
+        // A call made while another for the key is in flight joins it (single flight): note the first one's start.
+        let flight = this.#loadsInFlight.get(key);
+        const joined = flight !== undefined;
+        if (flight) flight.calls++;
+        else this.#loadsInFlight.set(key, (flight = { started, startMs, calls: 1 }));
+        const leave = () => {
+          if (--flight.calls === 0 && this.#loadsInFlight.get(key) === flight) this.#loadsInFlight.delete(key);
+        };
+        const loader = () => {
+          this.loaderCalls++;
+          loaded = this.model.issue(key, 'load', this.cache.nodeFor(key));
+          return soakValue(key, loaded.seq, 'load');
+        };
+        return this.cache.getOrLoad<string>(key, loader, { ttl: TTL_SECONDS }).then(
+          (value) => {
+            done();
+            leave();
+            if (loaded) {
+              // This call's own loader ran: its answer must be that value, and the cache has sent it back.
+              this.model.unknown(loaded);
+              if (value !== soakValue(key, loaded.seq, 'load')) {
+                this.getOrLoadMismatch++;
+                this.#wrong('getOrLoad', key, value, started, startMs, { kind: 'wrong', reason: `not the value its own loader returned (${loaded.seq})`, write: undefined });
+              }
+              return;
+            }
+            if (joined && flight.started < started) {
+              const verdict = this.model.judge(key, value, started, false);
+              if (verdict.kind === 'wrong' && this.model.judge(key, value, flight.started, false).kind === 'ok') {
+                this.wrongCoalesced++;
+                this.#wrong('getOrLoad', key, value, started, startMs, {
+                  ...verdict,
+                  reason: `${verdict.reason}; this call joined a getOrLoad in flight since ${ms(flight.startMs)}, whose cache read predates the superseding write`,
+                });
+                return;
+              }
+            }
+            this.#check('getOrLoad', key, value, started, startMs, began);
+          },
+          (error: unknown) => {
+            leave();
+            this.#rejectedRead(stats, 'getOrLoad', key, error);
+          },
+        );
+      }
+    }
+  }
+
+  #check(op: string, key: string, value: unknown, started: number, startMs: number, began: number): void {
+    const late = performance.now() - began > PRUNE_AFTER_MS;
+    const verdict = this.model.judge(key, value, started, late);
+    if (verdict.kind === 'miss') this.seenMisses++;
+    else if (verdict.kind === 'ok') this.seenHits++;
+    else if (verdict.kind === 'unverifiable') this.unverifiable++;
+    else this.#wrong(op, key, value, started, startMs, verdict);
+  }
+
+  #wrong(op: string, key: string, value: unknown, started: number, startMs: number, verdict: Extract<Verdict, { kind: 'wrong' }>): void {
+    this.wrongCount++;
+    if (this.wrong.length >= MAX_EXAMPLES) return;
+    const describe = (w: WriteRecord) =>
+      `#${w.seq} ${w.kind} to ${w.node} issued ${ms(w.issuedMs)} ${w.outcome}${w.completed ? ` ${ms(w.completedMs)}` : ''}` +
+      (w.supersededBy ? `, superseded ${ms(w.supersededMs)} by #${w.supersededBy.seq} ${w.supersededBy.kind} to ${w.supersededBy.node} (issued ${ms(w.supersededBy.issuedMs)}, acked ${ms(w.supersededBy.completedMs)})` : '');
+    this.wrong.push({
+      backend: this.backend,
+      op,
+      key,
+      value: headOf(value),
+      reason: verdict.reason,
+      startMs,
+      endMs: sinceLoad(),
+      ownerNow: this.cache.nodeFor(key),
+      write: verdict.write ? describe(verdict.write) : '(none)',
+      acceptable: this.model.acceptableAt(key, started).map(describe),
+      issuedDuringRead: this.model.issuedSince(key, started).map(describe),
+      faultAtStart: faultAt(startMs),
+      recentEvents: timeline
+        .filter((e) => e.backend === this.backend && e.ms <= sinceLoad() && e.ms >= startMs - FAULT_EVERY_MS * 2)
+        .slice(-8)
+        .map((e) => `${ms(e.ms)} ${e.event} ${e.node}${e.detail ? ` ${e.detail}` : ''}`),
+    });
+  }
+
+  #rejectedRead(stats: OpStats, op: string, key: string, error: unknown): void {
+    stats.failed++;
+    if (this.rejectedExamples.length < MAX_EXAMPLES) this.rejectedExamples.push(`${ms(sinceLoad())} ${op}(${key}): ${(error as Error).name}: ${(error as Error).message}`);
+  }
+
+  /** After the load, once the nodes are back: every key read once (mget, 100 at a time) and judged. */
+  async finalPass(): Promise<void> {
+    const stats = this.ops.get('mget')!;
+    for (let i = 0; i < KEYS; i += 100) {
+      const keys = Array.from({ length: Math.min(100, KEYS - i) }, (_, j) => this.keyOf(i + j));
+      const started = this.model.tick();
+      const startMs = sinceLoad();
+      let values: (string | undefined)[];
+      try {
+        values = await this.cache.mget<string>(keys);
+      } catch (error) {
+        this.#rejectedRead(stats, 'final mget', `${keys[0]}..`, error);
+        continue;
+      }
+      for (let j = 0; j < keys.length; j++) {
+        const verdict = this.model.judge(keys[j]!, values[j], started, false);
+        if (verdict.kind === 'miss') this.finalMisses++;
+        else if (verdict.kind === 'ok') this.finalHits++;
+        else if (verdict.kind === 'wrong') {
+          this.finalWrong++;
+          this.#wrong('final pass', keys[j]!, values[j], started, startMs, verdict);
+        }
+      }
+    }
+  }
+}
+
+/** A small deterministic PRNG (mulberry32): the same run, op for op, modulo timing. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function ms(value: number): string {
+  return `${(value / 1000).toFixed(3)} s`;
+}
+
+// ---------------------------------------------------------------------------
+// Faults
+
+const timeline: TimelineEvent[] = [];
+const faults: Fault[] = [];
+
+function note(backend: Backend, event: string, node: string, detail = ''): void {
+  if (timeline.length < MAX_TIMELINE) timeline.push({ ms: sinceLoad(), backend, event, node, detail });
+}
+
+function faultAt(atMs: number): string {
+  const fault = faults.find((f) => f.atMs <= atMs && (f.recoveredMs === undefined || f.recoveredMs >= atMs));
+  if (fault) return `${fault.kind} ${fault.backend} ${fault.address} since ${ms(fault.atMs)}`;
+  const last = [...faults].reverse().find((f) => f.atMs <= atMs);
+  return last ? `none (last: ${last.kind} ${last.backend} ${last.address}, recovered ${ms(last.recoveredMs ?? 0)})` : 'none yet';
+}
+
+/**
+ * Fault i, in a cycle of 12 that gives every node both faults: node
+ * floor(i / 4) % 3, then by i % 4: redis SIGSTOP, memcached SIGKILL,
+ * memcached SIGSTOP, redis SIGKILL. A 1-minute run has two faults (at 20 s
+ * and 40 s): redis SIGSTOP and memcached SIGKILL, so it still sees both
+ * backends and both kinds.
+ */
+function planFault(i: number): { backend: Backend; nodeIndex: number; kind: 'SIGSTOP' | 'SIGKILL' } {
+  const step = i % 4;
+  return {
+    backend: step === 0 || step === 3 ? 'redis' : 'memcached',
+    nodeIndex: Math.floor(i / 4) % NODES,
+    kind: step === 0 || step === 2 ? 'SIGSTOP' : 'SIGKILL',
+  };
+}
+
+async function injectFaults(soaks: Record<Backend, Soak>, endMs: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    const at = loadStartMs + (i + 1) * FAULT_EVERY_MS;
+    // Only faults whose node is back well before the load ends.
+    if (at + FAULT_HOLD_MS + 5_000 > endMs) return;
+    if (!(await sleepUntil(at))) return;
+    const plan = planFault(i);
+    const server = soaks[plan.backend].servers[plan.nodeIndex]!;
+    const stateBefore = soaks[plan.backend].cache.stats().nodes.find((n) => n.address === server.address)?.state ?? '?';
+    const fault: Fault = { index: i + 1, ...plan, address: server.address, atMs: sinceLoad(), stateBefore, recoveredMs: undefined, error: undefined };
+    faults.push(fault);
+    try {
+      if (plan.kind === 'SIGSTOP') server.pause();
+      else await server.kill();
+      note(plan.backend, plan.kind, server.address);
+      await sleepUntil(at + FAULT_HOLD_MS, true);
+      if (plan.kind === 'SIGSTOP') server.resume();
+      else await server.restart();
+      fault.recoveredMs = sinceLoad();
+      note(plan.backend, plan.kind === 'SIGSTOP' ? 'SIGCONT' : 'restarted', server.address);
+    } catch (error) {
+      fault.error = (error as Error).message;
+      if (server.paused) server.resume();
+      if (!server.running) await server.restart().catch(() => {});
+      fault.recoveredMs = sinceLoad();
+    }
+  }
+}
+
+/** Sleeps until `atMs` (performance.now() time); false if the soak is stopping (unless `evenIfStopping`). */
+async function sleepUntil(atMs: number, evenIfStopping = false): Promise<boolean> {
+  while (performance.now() < atMs) {
+    if (stopping && !evenIfStopping) return false;
+    await sleep(Math.min(250, atMs - performance.now()));
+  }
+  return !stopping || evenIfStopping;
+}
+
+// ---------------------------------------------------------------------------
+// Resources
+
+interface MemorySample {
+  readonly ms: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** heapUsed before the forced GC. */
+  readonly heapRaw: number;
+  readonly modelRecords: number;
+}
+
+const forceGc = (globalThis as { gc?: () => void }).gc;
+
+function sampleMemory(soaks: readonly Soak[]): MemorySample {
+  const raw = process.memoryUsage().heapUsed;
+  forceGc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { ms: sinceLoad(), rss, heapUsed, heapRaw: raw, modelRecords: soaks.reduce((n, s) => n + s.model.size, 0) };
+}
+
+function spread(values: readonly number[]): { min: number; max: number; mean: number; spreadPct: number } {
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { min, max, mean, spreadPct: ((max - min) / mean) * 100 };
+}
+
+function handleCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
+}
+
+const MB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const pct = (value: number) => `${value.toFixed(1)}%`;
+const ELD_RESOLUTION_MS = 10;
+/** Node's histogram records the time between its timer's ticks; the delay is what exceeds the timer's interval. */
+const eldMs = (h: IntervalHistogram, p?: number) => Math.max(0, (p === undefined ? h.max : h.percentile(p)) / 1e6 - ELD_RESOLUTION_MS).toFixed(1);
+
+// ---------------------------------------------------------------------------
+// Main
+
+let unhandled = 0;
+const unhandledExamples: string[] = [];
+process.on('unhandledRejection', (reason) => {
+  unhandled++;
+  if (unhandledExamples.length < MAX_EXAMPLES) unhandledExamples.push(String((reason as Error)?.stack ?? reason).split('\n').slice(0, 4).join(' | '));
+});
+
+async function main(): Promise<void> {
+  const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}`;
+  const cpu = cpus();
+  console.log(`# soak: ${MINUTES} min of mixed load, a fault every ${FAULT_EVERY_MS / 1000} s, ${new Date().toISOString()}`);
+  console.log(`command: ${command}`);
+  console.log(`${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${MB(totalmem())} RAM; node ${process.version}; ${version('redis-server', '--version')}; ${version('memcached', '-V')}`);
+  console.log(
+    `load per cache: ${RATE} ops/s paced over ${WORKERS} workers (at most ${WORKERS} in flight, at most ${MAX_OPS} ops), ` +
+      `mix ${OPS.map((op) => `${op} ${MIX[op] * 100}%`).join(', ')}; mget of ${MGET_KEYS} keys; ${KEYS} keys, ${HOT_SHARE * 100}% of picks on ${HOT_KEYS} hot keys; TTL ${TTL_SECONDS} s`,
+  );
+  const d = DEFAULTS;
+  console.log(
+    `options: defaults (getMs ${d.timeouts.getMs}, setMs ${d.timeouts.setMs}, batchMs ${d.timeouts.batchMs}, getRetries ${d.timeouts.getRetries}, failureLimit ${d.health.failureLimit}, ` +
+      `maxEjectedFraction ${d.health.maxEjectedFraction}, probeTimeoutMs ${d.health.probeTimeoutMs}, failoverTtlSeconds ${d.health.failoverTtlSeconds}, ` +
+      `breaker ${d.breaker.errorThresholdPercentage}% over ${d.breaker.rollingCountTimeoutMs} ms, volume ${d.breaker.volumeThreshold}) ` +
+      `except retryTimeoutMs ${CACHE_OPTIONS.health.retryTimeoutMs}, maxRetryTimeoutMs ${CACHE_OPTIONS.health.maxRetryTimeoutMs}, breaker resetTimeoutMs ${CACHE_OPTIONS.breaker.resetTimeoutMs}`,
+  );
+  console.log(`faults: every ${FAULT_EVERY_MS / 1000} s, held ${FAULT_HOLD_MS / 1000} s; warm-up ${WARMUP_MS / 1000} s; memory sampled every ${SAMPLE_EVERY_MS / 1000} s${forceGc ? ' after a full GC' : ' (no --expose-gc: raw heap)'}`);
+
+  const servers: Record<Backend, ServerProcess[]> = {
+    redis: await Promise.all(Array.from({ length: NODES }, () => startRedis())),
+    memcached: await Promise.all(Array.from({ length: NODES }, () => startMemcached())),
+  };
+  await sleep(200); // let the harness's own start-up handles settle before the baseline
+  const handlesBefore = handleCounts();
+
+  const soaks = {} as Record<Backend, Soak>;
+  for (const [i, backend] of (['redis', 'memcached'] as const).entries()) {
+    const cache = await createCache({ ...CACHE_OPTIONS, backend, nodes: servers[backend].map((s) => s.address) }, { env: {} });
+    const soak = new Soak(backend, cache, servers[backend], 0x5eed + i);
+    soaks[backend] = soak;
+    cache.events.on('node:ejected', ({ node }) => note(backend, 'ejected', node));
+    cache.events.on('node:ejection-refused', ({ node, ejectedNodes }) => note(backend, 'ejection-refused', node, `(${ejectedNodes} out)`));
+    cache.events.on('node:readmitted', ({ node, outMs, invalidatedKeys, flushed }) => note(backend, 'readmitted', node, `after ${(outMs / 1000).toFixed(1)} s out, ${invalidatedKeys} keys invalidated${flushed ? ', flushed' : ''}`));
+    cache.events.on('node:probe-failed', ({ node, attempt, nextProbeMs, error }) => note(backend, 'probe-failed', node, `#${attempt} (${(error as Error)?.message ?? String(error)}), next in ${nextProbeMs} ms`));
+    cache.events.on('breaker:open', ({ node }) => note(backend, 'breaker-open', node));
+    cache.events.on('breaker:half-open', ({ node }) => note(backend, 'breaker-half-open', node));
+    cache.events.on('breaker:closed', ({ node }) => note(backend, 'breaker-closed', node));
+  }
+  const all = [soaks.redis, soaks.memcached];
+  loadStartMs = performance.now();
+  await Promise.all(all.map((soak) => soak.seed()));
+  console.log(`seeded ${KEYS} keys per cache in ${(sinceLoad() / 1000).toFixed(1)} s`);
+
+  // The load: everything below is bounded by END (and MAX_OPS), faults stop 13 s before it.
+  loadStartMs = performance.now();
+  const endMs = loadStartMs + DURATION_MS;
+  const eldAll = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  const eldSteady = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  eldAll.enable();
+  const samples: MemorySample[] = [];
+  const sampler = setInterval(() => samples.push(sampleMemory(all)), SAMPLE_EVERY_MS);
+  const watchdog = setInterval(() => all.forEach((soak) => soak.watch()), 1_000);
+  const steady = setTimeout(() => eldSteady.enable(), WARMUP_MS);
+  const progress = setInterval(() => {
+    const line = all.map((s) => `${s.backend} ${s.totalOps} ops, ${s.wrongCount} wrong`).join('; ');
+    console.log(`  ${(sinceLoad() / 1000).toFixed(0)} s: ${line}; ${faultAt(sinceLoad())}`);
+  }, 60_000);
+  const faulting = injectFaults(soaks, endMs);
+  const workers = all.flatMap((soak) =>
+    Array.from({ length: WORKERS }, () => {
+      const lane: Lane = { startedMs: 0, op: 'get', escape: () => {} };
+      soak.lanes.push(lane);
+      return soak.worker(lane, endMs);
+    }),
+  );
+  await Promise.all(workers);
+  const loadMs = sinceLoad();
+  stopping = true;
+  clearInterval(progress);
+  clearTimeout(steady);
+  await faulting;
+  eldAll.disable();
+  eldSteady.disable();
+  clearInterval(sampler);
+  const statsAfterLoad = Object.fromEntries(all.map((s) => [s.backend, s.cache.stats()])) as Record<Backend, ReturnType<ShardedCache['stats']>>;
+
+  // Every node back on the ring (bounded), then a final pass over every key.
+  const settleUntil = performance.now() + SETTLE_LIMIT_MS;
+  const allUp = () => all.every((s) => s.cache.stats().nodes.every((n) => n.state === 'up'));
+  while (!allUp() && performance.now() < settleUntil) await sleep(200);
+  const settledUp = allUp();
+  for (const soak of all) await soak.finalPass();
+  clearInterval(watchdog);
+
+  for (const soak of all) await soak.cache.close();
+  // Sockets release their handles a few ticks after destroy(): wait (bounded) as test/harness/handles.ts does.
+  let handlesAfter = handleCounts();
+  for (let tick = 0; tick < 100; tick++) {
+    if ((handlesAfter.TCPSocketWrap ?? 0) <= (handlesBefore.TCPSocketWrap ?? 0) && (handlesAfter.Timeout ?? 0) <= (handlesBefore.Timeout ?? 0)) break;
+    await sleep(20);
+    handlesAfter = handleCounts();
+  }
+  await stopAll();
+
+  // -------------------------------------------------------------------------
+  // Report
+  const seconds = loadMs / 1000;
+  console.log(`\n## load (${seconds.toFixed(0)} s)\n`);
+  console.log(
+    table(
+      ['backend', 'ops/s', ...OPS.map((op) => `${op}/s`), 'key reads (hit/miss/failed)', 'wrong', 'rejected reads', 'stuck ops', 'writes in doubt', 'loader calls'],
+      all.map((s) => {
+        const st = statsAfterLoad[s.backend];
+        const count = (op: Op) => s.ops.get(op)!.count;
+        const reads = (['get', 'mget', 'getOrLoad'] as const).reduce((n, op) => n + s.ops.get(op)!.failed, 0);
+        const stuck = OPS.reduce((n, op) => n + s.ops.get(op)!.stuck, 0);
+        const doubt = s.ops.get('set')!.failed + s.ops.get('del')!.failed;
+        return [
+          s.backend,
+          (OPS.reduce((n, op) => n + count(op), 0) / seconds).toFixed(0),
+          ...OPS.map((op) => (count(op) / seconds).toFixed(0)),
+          `${st.reads.hits} / ${st.reads.misses} / ${st.reads.failures}`,
+          String(s.wrongCount),
+          String(reads),
+          String(stuck),
+          String(doubt),
+          String(s.loaderCalls),
+        ];
+      }),
+    ),
+  );
+  console.log('\nLatency by operation (ms, whole run, faults included):\n');
+  console.log(
+    table(
+      ['backend', 'op', 'count', 'p50', 'p99', 'p99.9', 'max', 'failed'],
+      all.flatMap((s) =>
+        OPS.map((op) => {
+          const o = s.ops.get(op)!;
+          const at = (p: number) => (o.count ? (o.latencyUs.percentile(p) / 1000).toFixed(2) : '');
+          return [s.backend, op, String(o.count), at(50), at(99), at(99.9), o.count ? (o.latencyUs.max / 1000).toFixed(1) : '', String(o.failed)];
+        }),
+      ),
+    ),
+  );
+  const errorList = all.flatMap((s) => [...s.writeErrors].map(([code, n]) => `${s.backend} ${code} x${n}`));
+  if (errorList.length) console.log(`\nwrites in doubt by error: ${errorList.join(', ')}`);
+
+  console.log(`\n## faults\n`);
+  console.log(
+    table(
+      ['#', 'at', 'backend', 'node', 'fault', 'back at', 'ejected after', 'readmitted after recovery', 'invalidated keys', 'probe failures'],
+      faults.map((f) => {
+        const next = faults.find((g) => g.index === f.index + 1)?.atMs ?? Number.POSITIVE_INFINITY;
+        const events = timeline.filter((e) => e.backend === f.backend && e.node === f.address && e.ms >= f.atMs && e.ms < next);
+        const ejected = events.find((e) => e.event === 'ejected');
+        const readmitted = events.find((e) => e.event === 'readmitted' && e.ms >= (f.recoveredMs ?? 0));
+        return [
+          String(f.index),
+          `${(f.atMs / 1000).toFixed(0)} s`,
+          f.backend,
+          `${f.nodeIndex} (${f.address})`,
+          f.kind + (f.error ? ` (error: ${f.error})` : ''),
+          f.recoveredMs === undefined ? '' : `${(f.recoveredMs / 1000).toFixed(1)} s`,
+          ejected ? `${(ejected.ms - f.atMs).toFixed(0)} ms` : f.stateBefore === 'up' ? 'not ejected' : `already ${f.stateBefore}`,
+          readmitted ? `${((readmitted.ms - f.recoveredMs!) / 1000).toFixed(1)} s` : 'not readmitted',
+          readmitted ? (/(\d+) keys invalidated/.exec(readmitted.detail)?.[1] ?? '') + (readmitted.detail.includes('flushed') ? ' (flushed)' : '') : '',
+          String(events.filter((e) => e.event === 'probe-failed').length),
+        ];
+      }),
+    ),
+  );
+  const faulted = new Set(faults.map((f) => `${f.backend} ${f.address}`));
+  const collateral = timeline.filter((e) => e.event === 'ejected' && !faulted.has(`${e.backend} ${e.node}`));
+  const faultedEjections = timeline.filter((e) => e.event === 'ejected');
+  const healthyEjections = faultedEjections.filter((e) => {
+    const f = faults.find((g) => g.backend === e.backend && g.address === e.node && g.atMs <= e.ms && e.ms <= (g.recoveredMs ?? Number.POSITIVE_INFINITY) + 2_000);
+    return !f;
+  });
+  const count = (event: string) => timeline.filter((e) => e.event === event).length;
+  console.log(
+    `\nevents: ${count('ejected')} ejections (${healthyEjections.length} of a node not under fault${collateral.length ? `, ${collateral.length} of a node never faulted` : ''}), ` +
+      `${count('readmitted')} readmissions, ${count('probe-failed')} failed probes, ${count('ejection-refused')} ejections refused, ` +
+      `${count('breaker-open')} breaker openings; nodes all back on the ring before the final pass: ${settledUp ? 'yes' : 'NO'}`,
+  );
+  if (healthyEjections.length) console.log(`ejections of nodes not under fault: ${healthyEjections.slice(0, 8).map((e) => `${ms(e.ms)} ${e.backend} ${e.node}`).join('; ')}`);
+
+  console.log(`\n## final pass over every key (nodes back, load stopped)\n`);
+  console.log(all.map((s) => `${s.backend}: ${s.finalHits} hits, ${s.finalMisses} misses, ${s.finalWrong} wrong`).join('; '));
+
+  const steadySamples = samples.filter((s) => s.ms >= WARMUP_MS);
+  const rss = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.rss)) : undefined;
+  const heap = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.heapUsed)) : undefined;
+  const heapRaw = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.heapRaw)) : undefined;
+  const records = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.modelRecords)) : undefined;
+  console.log(`\n## resources\n`);
+  const row = (name: string, s: ReturnType<typeof spread> | undefined, target: string, fmt = MB) =>
+    s ? [name, fmt(s.min), fmt(s.max), fmt(s.mean), pct(s.spreadPct), target, target ? (s.spreadPct <= 10 ? 'met' : 'MISSED') : ''] : [name, 'n/a', '', '', '', target, 'not measured'];
+  console.log(
+    table(
+      ['after warm-up', 'min', 'max', 'mean', 'spread (max-min)/mean', 'target', ''],
+      [
+        row(`RSS (${steadySamples.length} samples)`, rss, '<= 10%'),
+        row(`heap used${forceGc ? ', after full GC' : ''}`, heap, '<= 10%'),
+        row('heap used before that GC (sawtooth)', heapRaw, ''),
+        row('model records (the soak itself)', records, '', (n) => n.toFixed(0)),
+      ],
+    ),
+  );
+  const first = samples[0];
+  if (first) console.log(`first sample (${ms(first.ms)}): RSS ${MB(first.rss)}, heap ${MB(first.heapUsed)}; last: RSS ${MB(samples.at(-1)!.rss)}, heap ${MB(samples.at(-1)!.heapUsed)}`);
+  console.log(`event-loop delay (beyond the ${ELD_RESOLUTION_MS} ms sampling timer): whole run p50 ${eldMs(eldAll, 50)} ms, p99 ${eldMs(eldAll, 99)} ms, max ${eldMs(eldAll)} ms; after warm-up p99 ${eldMs(eldSteady, 99)} ms, max ${eldMs(eldSteady)} ms`);
+  const types = [...new Set([...Object.keys(handlesBefore), ...Object.keys(handlesAfter)])].sort();
+  console.log(`handles before the caches: ${types.map((t) => `${t} ${handlesBefore[t] ?? 0}`).join(', ')}`);
+  console.log(`handles after close():     ${types.map((t) => `${t} ${handlesAfter[t] ?? 0}`).join(', ')}`);
+
+  const wrong = all.flatMap((s) => s.wrong);
+  if (wrong.length) {
+    console.log(`\n## wrong values (first ${wrong.length})\n`);
+    console.log(all.map((s) => `${s.backend}: ${s.wrongCount} during the load (${s.wrongCoalesced} by a getOrLoad that joined an earlier one in flight, ${s.getOrLoadMismatch} getOrLoad answers other than its own loader's), ${s.finalWrong} in the final pass`).join('; ') + '\n');
+    for (const w of wrong) {
+      console.log(`- ${w.backend} ${w.op} ${w.key} read ${w.value} (${w.reason}); read ${ms(w.startMs)}..${ms(w.endMs)}, owner now ${w.ownerNow}; fault at read start: ${w.faultAtStart}`);
+      console.log(`    value's write: ${w.write}`);
+      console.log(`    acceptable at read start: ${w.acceptable.join(' | ') || '(only a miss)'}`);
+      if (w.issuedDuringRead.length) console.log(`    issued since: ${w.issuedDuringRead.join(' | ')}`);
+      console.log(`    events: ${w.recentEvents.join('; ') || '(none)'}`);
+    }
+  }
+  const rejected = all.flatMap((s) => s.rejectedExamples);
+  if (rejected.length) console.log(`\nrejected reads (first ${rejected.length}):\n${rejected.map((r) => `- ${r}`).join('\n')}`);
+  if (unhandledExamples.length) console.log(`\nunhandled rejections (first ${unhandledExamples.length}):\n${unhandledExamples.map((r) => `- ${r}`).join('\n')}`);
+
+  // -------------------------------------------------------------------------
+  // Targets
+  const totalWrong = all.reduce((n, s) => n + s.wrongCount + s.finalWrong, 0);
+  const rejectedReads = all.reduce((n, s) => n + (['get', 'mget', 'getOrLoad'] as const).reduce((m, op) => m + s.ops.get(op)!.failed, 0), 0);
+  const stuckReads = all.reduce((n, s) => n + (['get', 'mget', 'getOrLoad'] as const).reduce((m, op) => m + s.ops.get(op)!.stuck, 0), 0);
+  const missed: string[] = [];
+  if (totalWrong > 0) missed.push(`${totalWrong} wrong values (target 0)`);
+  if (rejectedReads > 0) missed.push(`${rejectedReads} rejected reads (target 0)`);
+  if (stuckReads > 0) missed.push(`${stuckReads} reads unsettled after ${OP_LIMIT_MS / 1000} s`);
+  if (unhandled > 0) missed.push(`${unhandled} unhandled rejections (target 0)`);
+  if (!rss || rss.spreadPct > 10) missed.push(rss ? `RSS spread ${pct(rss.spreadPct)} after warm-up (target <= 10%)` : 'RSS not measured (run too short)');
+  if (!heap || heap.spreadPct > 10) missed.push(heap ? `heap spread ${pct(heap.spreadPct)} after warm-up (target <= 10%)` : 'heap not measured (run too short)');
+  for (const type of ['TCPSocketWrap', 'Timeout']) {
+    if ((handlesAfter[type] ?? 0) > (handlesBefore[type] ?? 0)) missed.push(`${type} ${handlesAfter[type]} after close(), ${handlesBefore[type] ?? 0} before the caches`);
+  }
+  if (!settledUp) missed.push(`a node was not back on the ring ${SETTLE_LIMIT_MS / 1000} s after the load`);
+  const unavailableFaults = faults.filter((f) => f.error);
+  if (unavailableFaults.length) missed.push(`${unavailableFaults.length} faults could not be applied or recovered`);
+
+  writeJson(ARGS.json, 'soak', {
+    minutes: MINUTES,
+    rate: RATE,
+    command,
+    perBackend: all.map((s) => ({
+      backend: s.backend,
+      ops: Object.fromEntries(OPS.map((op) => [op, { count: s.ops.get(op)!.count, failed: s.ops.get(op)!.failed, stuck: s.ops.get(op)!.stuck, p99Ms: s.ops.get(op)!.latencyUs.percentile(99) / 1000 }])),
+      reads: statsAfterLoad[s.backend].reads,
+      wrong: s.wrongCount,
+      finalWrong: s.finalWrong,
+      loaderCalls: s.loaderCalls,
+    })),
+    faults,
+    memory: { rss, heap, heapRaw, samples },
+    eventLoopDelayMs: { p99: Number(eldMs(eldAll, 99)), steadyP99: Number(eldMs(eldSteady, 99)), max: Number(eldMs(eldAll)) },
+    handlesBefore,
+    handlesAfter,
+    unhandled,
+    wrong,
+    missed,
+  });
+  printVerdict(missed, startedMs);
+  if (missed.length > 0) process.exitCode = 1;
+}
+
+function version(command: string, flag: string): string {
+  const result = spawnSync(command, [flag], { encoding: 'utf8', timeout: 5_000 });
+  if (result.error) return `${command}: not found`;
+  return `${result.stdout}${result.stderr}`.trim().split('\n')[0]!;
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll().catch(() => {}));
