@@ -32,7 +32,7 @@
  */
 import { createHistogram, monitorEventLoopDelay, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import type { ShardedCache } from '../src/index.js';
 import { createCache, DEFAULTS, type ShardcacheOptions } from './lib/sut.js';
@@ -568,10 +568,10 @@ process.on('unhandledRejection', (reason) => {
 
 async function main(): Promise<void> {
   const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}`;
-  const cpu = cpus();
+  const machine = cpus();
   console.log(`# soak: ${MINUTES} min of mixed load, a fault every ${FAULT_EVERY_MS / 1000} s, ${new Date().toISOString()}`);
   console.log(`command: ${command}`);
-  console.log(`${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${MB(totalmem())} RAM; node ${process.version}; ${version('redis-server', '--version')}; ${version('memcached', '-V')}`);
+  console.log(`${machine.length} x ${machine[0]?.model ?? 'unknown CPU'}, ${MB(totalmem())} RAM; node ${process.version}; ${version('redis-server', '--version')}; ${version('memcached', '-V')}`);
   console.log(
     `load per cache: ${RATE} ops/s paced over ${WORKERS} workers (at most ${WORKERS} in flight, at most ${MAX_OPS} ops), ` +
       `mix ${OPS.map((op) => `${op} ${MIX[op] * 100}%`).join(', ')}; mget of ${MGET_KEYS} keys; ${KEYS} keys, ${HOT_SHARE * 100}% of picks on ${HOT_KEYS} hot keys; TTL ${TTL_SECONDS} s`,
@@ -612,6 +612,7 @@ async function main(): Promise<void> {
 
   // The load: everything below is bounded by END (and MAX_OPS), faults stop 13 s before it.
   loadStartMs = performance.now();
+  const cpuBefore = process.cpuUsage();
   const endMs = loadStartMs + DURATION_MS;
   const eldAll = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   const eldSteady = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
@@ -634,6 +635,8 @@ async function main(): Promise<void> {
   );
   await Promise.all(workers);
   const loadMs = sinceLoad();
+  const cpu = process.cpuUsage(cpuBefore);
+  const loadAverage = loadavg();
   stopping = true;
   clearInterval(progress);
   clearTimeout(steady);
@@ -767,6 +770,9 @@ async function main(): Promise<void> {
   );
   const first = samples[0];
   if (first) console.log(`first sample (${ms(first.ms)}): RSS ${MB(first.rss)}, heap ${MB(first.heapUsed)}; last: RSS ${MB(samples.at(-1)!.rss)}, heap ${MB(samples.at(-1)!.heapUsed)}`);
+  console.log(
+    `soak process CPU during the load: ${(((cpu.user + cpu.system) / 1e3 / loadMs) * 100).toFixed(0)}% of one core; machine load average at the end of the load ${loadAverage.map((n) => n.toFixed(2)).join(' / ')} (1 / 5 / 15 min) on ${machine.length} CPUs`,
+  );
   console.log(`event-loop delay (beyond the ${ELD_RESOLUTION_MS} ms sampling timer): whole run p50 ${eldMs(eldAll, 50)} ms, p99 ${eldMs(eldAll, 99)} ms, max ${eldMs(eldAll)} ms; after warm-up p99 ${eldMs(eldSteady, 99)} ms, max ${eldMs(eldSteady)} ms`);
   const types = [...new Set([...Object.keys(handlesBefore), ...Object.keys(handlesAfter)])].sort();
   console.log(`handles before the caches: ${types.map((t) => `${t} ${handlesBefore[t] ?? 0}`).join(', ')}`);
