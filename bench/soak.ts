@@ -20,6 +20,8 @@
  *   cd bench && npm run soak -- --minutes 1           # quick run
  *   npm run bench -- soak --minutes 1                 # from the repo root, through run-all
  *   flags: --minutes N  --rate OPS_PER_S_PER_CACHE  --json[=path]
+ *          --hog N (N busy-looping processes beside the soak: a starved, shared host)
+ *          --max-ejected-fraction F (experiments only; default shardcache's 0.5)
  *
  * Not in the default `npm run bench` (it would add 10 minutes); run-all runs
  * it when named.
@@ -33,9 +35,9 @@
 import { createHistogram, monitorEventLoopDelay, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ShardedCache } from '../src/index.js';
-import { createCache, DEFAULTS, type ShardcacheOptions } from './lib/sut.js';
+import { createCache, DEFAULTS, nodesOf, type ShardcacheOptions } from './lib/sut.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
 import { parseArgs, printVerdict, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
@@ -80,8 +82,17 @@ const SETTLE_LIMIT_MS = 30_000;
 const MAX_EXAMPLES = 8;
 const MAX_TIMELINE = 5_000;
 
+/**
+ * `--hog N`: N busy-looping Node processes beside the soak for its whole
+ * length, a stand-in for a busy shared host (clients and servers starved of
+ * CPU for tens of milliseconds, so deadlines are missed on healthy nodes).
+ * Each hog stops by itself at its deadline and is killed by PID at the end.
+ */
+const HOGS = Math.floor(numberFlag('--hog', 0.5));
+/** For experiments only (the default run keeps shardcache's 0.5): `--max-ejected-fraction F`. */
+const MAX_EJECTED_FRACTION = numberFlag('--max-ejected-fraction', DEFAULTS.health.maxEjectedFraction);
 const CACHE_OPTIONS = {
-  health: { retryTimeoutMs: 3_000, maxRetryTimeoutMs: 6_000 },
+  health: { retryTimeoutMs: 3_000, maxRetryTimeoutMs: 6_000, maxEjectedFraction: MAX_EJECTED_FRACTION },
   breaker: { resetTimeoutMs: 5_000 },
 } satisfies Partial<ShardcacheOptions>;
 
@@ -128,6 +139,7 @@ interface WrongValue {
   readonly issuedDuringRead: string[];
   readonly faultAtStart: string;
   readonly recentEvents: string[];
+  readonly diagnosis: string;
 }
 
 interface TimelineEvent {
@@ -164,6 +176,8 @@ class Soak {
   readonly rejectedExamples: string[] = [];
   readonly wrong: WrongValue[] = [];
   wrongCount = 0;
+  /** Wrong values by the first words of their diagnosis. */
+  readonly wrongByDiagnosis = new Map<string, number>();
   finalWrong = 0;
   unverifiable = 0;
   loaderCalls = 0;
@@ -373,6 +387,9 @@ class Soak {
 
   #wrong(op: string, key: string, value: unknown, started: number, startMs: number, verdict: Extract<Verdict, { kind: 'wrong' }>): void {
     this.wrongCount++;
+    const { category: path, detail: diagnosis } = diagnose(this.backend, verdict.write, sinceLoad());
+    const category = verdict.reason.includes('joined a getOrLoad') ? 'getOrLoad joined an older load in flight' : verdict.write?.supersededBy ? path : verdict.reason;
+    this.wrongByDiagnosis.set(category, (this.wrongByDiagnosis.get(category) ?? 0) + 1);
     if (this.wrong.length >= MAX_EXAMPLES) return;
     const describe = (w: WriteRecord) =>
       `#${w.seq} ${w.kind} to ${w.node} issued ${ms(w.issuedMs)} ${w.outcome}${w.completed ? ` ${ms(w.completedMs)}` : ''}` +
@@ -390,10 +407,11 @@ class Soak {
       acceptable: this.model.acceptableAt(key, started).map(describe),
       issuedDuringRead: this.model.issuedSince(key, started).map(describe),
       faultAtStart: faultAt(startMs),
-      recentEvents: timeline
-        .filter((e) => e.backend === this.backend && e.ms <= sinceLoad() && e.ms >= startMs - FAULT_EVERY_MS * 2)
-        .slice(-8)
+      recentEvents: eventsBetween(this.backend, (verdict.write?.issuedMs ?? startMs) - 1_000, sinceLoad())
+        .filter((e) => !verdict.write || e.node === verdict.write.node || !NOISY.has(e.event))
+        .slice(-10)
         .map((e) => `${ms(e.ms)} ${e.event} ${e.node}${e.detail ? ` ${e.detail}` : ''}`),
+      diagnosis,
     });
   }
 
@@ -441,6 +459,41 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * Names the path behind a superseded value, from the kept events: what
+ * happened to the value's node (and to the node of the write that
+ * superseded it) between the value's write and the read.
+ */
+function diagnose(backend: Backend, write: WriteRecord | undefined, readEndMs: number): { category: string; detail: string } {
+  const by = write?.supersededBy;
+  if (!write || !by) return { category: 'not a superseded write', detail: '' };
+  const between = eventsBetween(backend, write.issuedMs, by.issuedMs).filter((e) => e.node === write.node);
+  const replaced = between.filter((e) => e.event === 'connection-replaced');
+  const ejected = between.some((e) => e.event === 'ejected');
+  const sentThenLost = write.outcome === 'in-doubt' || write.outcome === 'unknown';
+  const what = write.outcome === 'unknown' ? 'getOrLoad write-back' : write.outcome === 'in-doubt' ? 'in-doubt write' : 'acknowledged write';
+  if (sentThenLost && by.node === write.node && replaced.length > 0 && !ejected) {
+    return {
+      category: 'reordered across a connection replacement',
+      detail:
+        `${what} reordered after a newer one across a connection replacement: ${write.node} stayed on the ring ` +
+        `(${between.filter((e) => e.event === 'ejection-refused').length} refused ejections kept), its connection was replaced at ${replaced.map((e) => ms(e.ms)).join(', ')}, ` +
+        `and the server applied the write sent on the old connection after the newer write sent on the new one`,
+    };
+  }
+  if (by.node !== write.node) {
+    const important = (e: TimelineEvent) => !NOISY.has(e.event) && (e.node === write.node || e.node === by.node);
+    const story = eventsBetween(backend, write.issuedMs - 2_000, readEndMs).filter(important);
+    return {
+      category: 'stale copy on another node (ring changed)',
+      detail:
+        `the value's ${what} went to ${write.node}, the superseding write to ${by.node}; the read was answered from ${write.node}'s copy. ` +
+        `Events of both nodes from 2 s before the write to the read: ${story.map((e) => `${ms(e.ms)} ${e.event} ${e.node}${e.detail ? ` ${e.detail}` : ''}`).join('; ') || 'none kept'}`,
+    };
+  }
+  return { category: `same node, ${what}`, detail: `same node, ${between.length ? between.map((e) => e.event).join(', ') : 'no membership event'} between the write and the one that superseded it` };
+}
+
 function ms(value: number): string {
   return `${(value / 1000).toFixed(3)} s`;
 }
@@ -448,11 +501,32 @@ function ms(value: number): string {
 // ---------------------------------------------------------------------------
 // Faults
 
+/** Faults, ejections, returns, probes, breakers: tens per fault, kept (bounded by MAX_TIMELINE). */
 const timeline: TimelineEvent[] = [];
+/** Refused ejections and connection replacements can come by the thousand: the last RECENT_EVENTS of them, and counts. */
+const RECENT_EVENTS = 4_096;
+const recent: TimelineEvent[] = [];
+let recentNext = 0;
+const noisyCounts = new Map<string, number>();
+const NOISY = new Set(['ejection-refused', 'connection-replaced']);
 const faults: Fault[] = [];
 
 function note(backend: Backend, event: string, node: string, detail = ''): void {
-  if (timeline.length < MAX_TIMELINE) timeline.push({ ms: sinceLoad(), backend, event, node, detail });
+  const entry = { ms: sinceLoad(), backend, event, node, detail };
+  if (NOISY.has(event)) {
+    noisyCounts.set(`${backend} ${event}`, (noisyCounts.get(`${backend} ${event}`) ?? 0) + 1);
+    recent[recentNext] = entry;
+    recentNext = (recentNext + 1) % RECENT_EVENTS;
+  } else if (timeline.length < MAX_TIMELINE) {
+    timeline.push(entry);
+  }
+}
+
+/** Every kept event of `backend` between `fromMs` and `toMs`, in time order. */
+function eventsBetween(backend: Backend, fromMs: number, toMs: number): TimelineEvent[] {
+  return [...timeline, ...recent]
+    .filter((e) => e.backend === backend && e.ms >= fromMs && e.ms <= toMs)
+    .sort((a, b) => a.ms - b.ms);
 }
 
 function faultAt(atMs: number): string {
@@ -567,7 +641,7 @@ process.on('unhandledRejection', (reason) => {
 });
 
 async function main(): Promise<void> {
-  const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}`;
+  const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}${HOGS ? ` --hog ${HOGS}` : ''}${MAX_EJECTED_FRACTION !== DEFAULTS.health.maxEjectedFraction ? ` --max-ejected-fraction ${MAX_EJECTED_FRACTION}` : ''}`;
   const machine = cpus();
   console.log(`# soak: ${MINUTES} min of mixed load, a fault every ${FAULT_EVERY_MS / 1000} s, ${new Date().toISOString()}`);
   console.log(`command: ${command}`);
@@ -579,7 +653,7 @@ async function main(): Promise<void> {
   const d = DEFAULTS;
   console.log(
     `options: defaults (getMs ${d.timeouts.getMs}, setMs ${d.timeouts.setMs}, batchMs ${d.timeouts.batchMs}, getRetries ${d.timeouts.getRetries}, failureLimit ${d.health.failureLimit}, ` +
-      `maxEjectedFraction ${d.health.maxEjectedFraction}, probeTimeoutMs ${d.health.probeTimeoutMs}, failoverTtlSeconds ${d.health.failoverTtlSeconds}, ` +
+      `maxEjectedFraction ${MAX_EJECTED_FRACTION}${MAX_EJECTED_FRACTION !== d.health.maxEjectedFraction ? ' (NOT the default)' : ''}, probeTimeoutMs ${d.health.probeTimeoutMs}, failoverTtlSeconds ${d.health.failoverTtlSeconds}, ` +
       `breaker ${d.breaker.errorThresholdPercentage}% over ${d.breaker.rollingCountTimeoutMs} ms, volume ${d.breaker.volumeThreshold}) ` +
       `except retryTimeoutMs ${CACHE_OPTIONS.health.retryTimeoutMs}, maxRetryTimeoutMs ${CACHE_OPTIONS.health.maxRetryTimeoutMs}, breaker resetTimeoutMs ${CACHE_OPTIONS.breaker.resetTimeoutMs}`,
   );
@@ -604,6 +678,14 @@ async function main(): Promise<void> {
     cache.events.on('breaker:open', ({ node }) => note(backend, 'breaker-open', node));
     cache.events.on('breaker:half-open', ({ node }) => note(backend, 'breaker-half-open', node));
     cache.events.on('breaker:closed', ({ node }) => note(backend, 'breaker-closed', node));
+    // Diagnostics only (internals, behaviour unchanged): when a node's connection is replaced.
+    for (const node of nodesOf(cache) ?? []) {
+      const reset = node.backend.reset.bind(node.backend);
+      node.backend.reset = () => {
+        note(backend, 'connection-replaced', node.address, `(${node.state}, ${node.consecutiveFailures} consecutive failures)`);
+        reset();
+      };
+    }
   }
   const all = [soaks.redis, soaks.memcached];
   loadStartMs = performance.now();
@@ -611,6 +693,10 @@ async function main(): Promise<void> {
   console.log(`seeded ${KEYS} keys per cache in ${(sinceLoad() / 1000).toFixed(1)} s`);
 
   // The load: everything below is bounded by END (and MAX_OPS), faults stop 13 s before it.
+  const hogs = Array.from({ length: HOGS }, () =>
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${DURATION_MS + 5_000}; while (Date.now() < end);`], { stdio: 'ignore' }),
+  );
+  if (HOGS) console.log(`${HOGS} CPU hog process(es): ${hogs.map((h) => h.pid).join(', ')}`);
   loadStartMs = performance.now();
   const cpuBefore = process.cpuUsage();
   const endMs = loadStartMs + DURATION_MS;
@@ -637,6 +723,7 @@ async function main(): Promise<void> {
   const loadMs = sinceLoad();
   const cpu = process.cpuUsage(cpuBefore);
   const loadAverage = loadavg();
+  for (const hog of hogs) if (hog.exitCode === null && hog.signalCode === null) hog.kill('SIGKILL');
   stopping = true;
   clearInterval(progress);
   clearTimeout(steady);
@@ -651,6 +738,15 @@ async function main(): Promise<void> {
   const allUp = () => all.every((s) => s.cache.stats().nodes.every((n) => n.state === 'up'));
   while (!allUp() && performance.now() < settleUntil) await sleep(200);
   const settledUp = allUp();
+  const notUp = all.flatMap((s) =>
+    s.cache
+      .stats()
+      .nodes.filter((n) => n.state !== 'up')
+      .map((n) => {
+        const history = timeline.filter((e) => e.backend === s.backend && e.node === n.address).slice(-12);
+        return `${s.backend} ${n.address}: ${n.state}, breaker ${n.breaker}, ${n.consecutiveFailures} consecutive failures; its last events: ${history.map((e) => `${ms(e.ms)} ${e.event}${e.detail ? ` ${e.detail}` : ''}`).join('; ')}`;
+      }),
+  );
   for (const soak of all) await soak.finalPass();
   clearInterval(watchdog);
 
@@ -682,7 +778,7 @@ async function main(): Promise<void> {
           (OPS.reduce((n, op) => n + count(op), 0) / seconds).toFixed(0),
           ...OPS.map((op) => (count(op) / seconds).toFixed(0)),
           `${st.reads.hits} / ${st.reads.misses} / ${st.reads.failures}`,
-          String(s.wrongCount),
+          String(s.wrongCount - s.finalWrong),
           String(reads),
           String(stuck),
           String(doubt),
@@ -738,12 +834,13 @@ async function main(): Promise<void> {
     const f = faults.find((g) => g.backend === e.backend && g.address === e.node && g.atMs <= e.ms && e.ms <= (g.recoveredMs ?? Number.POSITIVE_INFINITY) + 2_000);
     return !f;
   });
-  const count = (event: string) => timeline.filter((e) => e.event === event).length;
+  const count = (event: string) => (NOISY.has(event) ? all.reduce((n, s) => n + (noisyCounts.get(`${s.backend} ${event}`) ?? 0), 0) : timeline.filter((e) => e.event === event).length);
   console.log(
     `\nevents: ${count('ejected')} ejections (${healthyEjections.length} of a node not under fault${collateral.length ? `, ${collateral.length} of a node never faulted` : ''}), ` +
       `${count('readmitted')} readmissions, ${count('probe-failed')} failed probes, ${count('ejection-refused')} ejections refused, ` +
-      `${count('breaker-open')} breaker openings; nodes all back on the ring before the final pass: ${settledUp ? 'yes' : 'NO'}`,
+      `${count('breaker-open')} breaker openings, ${all.map((s) => `${noisyCounts.get(`${s.backend} connection-replaced`) ?? 0} ${s.backend}`).join(' and ')} connection replacements; nodes all back on the ring before the final pass: ${settledUp ? 'yes' : 'NO'}`,
   );
+  if (notUp.length) console.log(`nodes still out ${SETTLE_LIMIT_MS / 1000} s after the load:\n${notUp.map((line) => `- ${line}`).join('\n')}`);
   if (healthyEjections.length) console.log(`ejections of nodes not under fault: ${healthyEjections.slice(0, 8).map((e) => `${ms(e.ms)} ${e.backend} ${e.node}`).join('; ')}`);
 
   console.log(`\n## final pass over every key (nodes back, load stopped)\n`);
@@ -781,13 +878,14 @@ async function main(): Promise<void> {
   const wrong = all.flatMap((s) => s.wrong);
   if (wrong.length) {
     console.log(`\n## wrong values (first ${wrong.length})\n`);
-    console.log(all.map((s) => `${s.backend}: ${s.wrongCount} during the load (${s.wrongCoalesced} by a getOrLoad that joined an earlier one in flight, ${s.getOrLoadMismatch} getOrLoad answers other than its own loader's), ${s.finalWrong} in the final pass`).join('; ') + '\n');
+    console.log(all.map((s) => `${s.backend}: ${s.wrongCount} wrong (${[...s.wrongByDiagnosis].map(([c, n]) => `${c}: ${n}`).join(', ') || 'none'}; ${s.finalWrong} of them in the final pass)`).join('\n') + '\n');
     for (const w of wrong) {
       console.log(`- ${w.backend} ${w.op} ${w.key} read ${w.value} (${w.reason}); read ${ms(w.startMs)}..${ms(w.endMs)}, owner now ${w.ownerNow}; fault at read start: ${w.faultAtStart}`);
       console.log(`    value's write: ${w.write}`);
       console.log(`    acceptable at read start: ${w.acceptable.join(' | ') || '(only a miss)'}`);
       if (w.issuedDuringRead.length) console.log(`    issued since: ${w.issuedDuringRead.join(' | ')}`);
       console.log(`    events: ${w.recentEvents.join('; ') || '(none)'}`);
+      if (w.diagnosis) console.log(`    diagnosis: ${w.diagnosis}`);
     }
   }
   const rejected = all.flatMap((s) => s.rejectedExamples);
@@ -796,7 +894,7 @@ async function main(): Promise<void> {
 
   // -------------------------------------------------------------------------
   // Targets
-  const totalWrong = all.reduce((n, s) => n + s.wrongCount + s.finalWrong, 0);
+  const totalWrong = all.reduce((n, s) => n + s.wrongCount, 0);
   const rejectedReads = all.reduce((n, s) => n + (['get', 'mget', 'getOrLoad'] as const).reduce((m, op) => m + s.ops.get(op)!.failed, 0), 0);
   const stuckReads = all.reduce((n, s) => n + (['get', 'mget', 'getOrLoad'] as const).reduce((m, op) => m + s.ops.get(op)!.stuck, 0), 0);
   const missed: string[] = [];
@@ -830,6 +928,8 @@ async function main(): Promise<void> {
     eventLoopDelayMs: { p99: Number(eldMs(eldAll, 99)), steadyP99: Number(eldMs(eldSteady, 99)), max: Number(eldMs(eldAll)) },
     handlesBefore,
     handlesAfter,
+    notUp,
+    timeline,
     unhandled,
     wrong,
     missed,

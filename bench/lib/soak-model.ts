@@ -38,15 +38,19 @@
  * write) does not show as a wrong value: the soak checks the client, not
  * the cache-aside pattern.
  *
- * Superseded writes are forgotten `pruneAfterMs` after being superseded, so
- * memory stays flat; a read slower than that whose value is no longer known
- * is "unverifiable", not wrong.
+ * Superseded writes leave the live records `pruneAfterMs` after being
+ * superseded, into a fixed ring of the last `graveyardSize` such records
+ * (allocated full at the start, so memory stays flat) that only reports
+ * use: a value superseded long ago is still wrong, and the ring can say
+ * which write it was. A read slower than `pruneAfterMs` whose value is no
+ * longer live is "unverifiable", not wrong.
  */
 
 export type WriteKind = 'seed' | 'set' | 'del' | 'load';
 export type Outcome = 'pending' | 'acked' | 'in-doubt' | 'unknown';
 
 export interface WriteRecord {
+  readonly key: string;
   readonly seq: number;
   readonly kind: WriteKind;
   /** The node the write was routed to (the owner on the ring when it was issued). */
@@ -68,6 +72,10 @@ export type Verdict =
   | { readonly kind: 'unverifiable' }
   | { readonly kind: 'wrong'; readonly reason: string; readonly write: WriteRecord | undefined };
 
+function placeholder(seq: number): WriteRecord {
+  return { key: '', seq, kind: 'set', node: '', issued: 0, issuedMs: 0, completed: 0, completedMs: 0, outcome: 'acked', superseded: 0, supersededMs: 0, supersededBy: undefined };
+}
+
 export const VALUE_BYTES = 100;
 const FILLER = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
 
@@ -88,13 +96,16 @@ export class SoakModel {
   readonly #writes = new Map<string, WriteRecord[]>();
   readonly #pruneAfterMs: number;
   readonly #now: () => number;
+  readonly #graveyard: WriteRecord[];
+  #graveyardNext = 0;
   #tick = 0;
   #seq = 0;
 
   /** @param now milliseconds for the records (the soak passes time since its start). */
-  constructor(pruneAfterMs: number, now: () => number) {
+  constructor(pruneAfterMs: number, now: () => number, graveyardSize = 16_384) {
     this.#pruneAfterMs = pruneAfterMs;
     this.#now = now;
+    this.#graveyard = Array.from({ length: graveyardSize }, (_, i) => placeholder(-1 - i));
   }
 
   /** A new logical tick: take one when a read starts. */
@@ -105,6 +116,7 @@ export class SoakModel {
   /** Records a write about to be sent; its value is `soakValue(key, record.seq, tag)`. */
   issue(key: string, kind: WriteKind, node: string): WriteRecord {
     const record: WriteRecord = {
+      key,
       seq: ++this.#seq,
       kind,
       node,
@@ -159,7 +171,8 @@ export class SoakModel {
     const write = this.#writes.get(key)?.find((w) => w.seq === seq);
     if (!write) {
       if (late) return { kind: 'unverifiable' };
-      return { kind: 'wrong', reason: `write ${seq} is unknown or was superseded more than ${this.#pruneAfterMs / 1000} s before`, write: undefined };
+      const gone = this.#graveyard.find((w) => w.seq === seq && w.key === key);
+      return { kind: 'wrong', reason: gone ? `superseded more than ${this.#pruneAfterMs / 1000} s before the read` : 'a write the soak never issued (or forgotten long ago)', write: gone };
     }
     if (write.kind === 'del') return { kind: 'wrong', reason: 'a delete has no value', write };
     if (value !== soakValue(key, seq, parts[2]!)) return { kind: 'wrong', reason: 'corrupted value', write };
@@ -193,7 +206,15 @@ export class SoakModel {
 
   #prune(key: string, list: WriteRecord[], now: number): void {
     if (list.length < 4) return;
-    const keep = list.filter((w) => w.superseded === 0 || now - w.supersededMs <= this.#pruneAfterMs);
+    const keep: WriteRecord[] = [];
+    for (const w of list) {
+      if (w.superseded === 0 || now - w.supersededMs <= this.#pruneAfterMs) {
+        keep.push(w);
+      } else {
+        this.#graveyard[this.#graveyardNext] = w;
+        this.#graveyardNext = (this.#graveyardNext + 1) % this.#graveyard.length;
+      }
+    }
     if (keep.length !== list.length) this.#writes.set(key, keep);
   }
 }
