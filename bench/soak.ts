@@ -9,7 +9,11 @@
  * over every key once the nodes are back) is checked against a model of the
  * writes (lib/soak-model.ts): it must be the last acknowledged write or one
  * whose outcome is in doubt, never a value superseded before the read
- * started. A miss is never wrong.
+ * started. A miss is never wrong. getOrLoad: a call whose loader ran must
+ * answer that loader's value (a new unique value, recorded as a write-back
+ * of unknown outcome); a call that joined another call of the same key in
+ * flight shares its cache read (documented), so it is judged from that
+ * call's start.
  *
  * Targets: 0 wrong values, 0 rejected reads, 0 unhandled rejections; RSS and
  * heap (after a full GC, sampled every 5 s) flat within 10% after the
@@ -39,7 +43,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ShardedCache } from '../src/index.js';
 import { createCache, DEFAULTS, nodesOf, type ShardcacheOptions } from './lib/sut.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
-import { parseArgs, printVerdict, writeJson } from './lib/compare.js';
+import { parseArgs, printVerdict, withTimeout, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
 import { headOf, SoakModel, soakValue, type Verdict, type WriteKind, type WriteRecord } from './lib/soak-model.js';
 
@@ -182,8 +186,11 @@ class Soak {
   unverifiable = 0;
   loaderCalls = 0;
   getOrLoadMismatch = 0;
-  /** Wrong values read by a getOrLoad that joined one already in flight, and that would be right as of that one's start. */
-  wrongCoalesced = 0;
+  /**
+   * getOrLoad answers superseded when the call started but not when the call
+   * it joined (single flight) started: allowed (one shared read), counted.
+   */
+  coalescedOlder = 0;
   /** getOrLoad calls in flight per key: the first one's start tick (what a joining call shares) and how many. */
   readonly #loadsInFlight = new Map<string, { started: number; startMs: number; calls: number }>();
   /** Values the soak itself saw (keys): hits and misses as read. */
@@ -234,7 +241,7 @@ class Soak {
         entries.push([key, soakValue(key, record.seq, 'seed')]);
         records.push([key, record]);
       }
-      await this.cache.mset(entries, { ttl: TTL_SECONDS });
+      await withTimeout(this.cache.mset(entries, { ttl: TTL_SECONDS }), 10_000, `seeding ${this.backend}`);
       for (const [key, record] of records) this.model.acked(key, record);
     }
   }
@@ -354,16 +361,12 @@ class Soak {
               }
               return;
             }
-            if (joined && flight.started < started) {
-              const verdict = this.model.judge(key, value, started, false);
-              if (verdict.kind === 'wrong' && this.model.judge(key, value, flight.started, false).kind === 'ok') {
-                this.wrongCoalesced++;
-                this.#wrong('getOrLoad', key, value, started, startMs, {
-                  ...verdict,
-                  reason: `${verdict.reason}; this call joined a getOrLoad in flight since ${ms(flight.startMs)}, whose cache read predates the superseding write`,
-                });
-                return;
-              }
+            // Documented: concurrent getOrLoad calls of one key share one cache read. A call that
+            // joined one in flight is that read, so it is judged from when that call started.
+            if (joined && flight.started < started && this.model.judge(key, value, started, false).kind === 'wrong') {
+              if (this.model.judge(key, value, flight.started, false).kind === 'ok') this.coalescedOlder++;
+              this.#check('getOrLoad', key, value, flight.started, flight.startMs, began);
+              return;
             }
             this.#check('getOrLoad', key, value, started, startMs, began);
           },
@@ -388,7 +391,7 @@ class Soak {
   #wrong(op: string, key: string, value: unknown, started: number, startMs: number, verdict: Extract<Verdict, { kind: 'wrong' }>): void {
     this.wrongCount++;
     const { category: path, detail: diagnosis } = diagnose(this.backend, verdict.write, sinceLoad());
-    const category = verdict.reason.includes('joined a getOrLoad') ? 'getOrLoad joined an older load in flight' : verdict.write?.supersededBy ? path : verdict.reason;
+    const category = verdict.write?.supersededBy ? path : verdict.reason;
     this.wrongByDiagnosis.set(category, (this.wrongByDiagnosis.get(category) ?? 0) + 1);
     if (this.wrong.length >= MAX_EXAMPLES) return;
     const describe = (w: WriteRecord) =>
@@ -429,7 +432,7 @@ class Soak {
       const startMs = sinceLoad();
       let values: (string | undefined)[];
       try {
-        values = await this.cache.mget<string>(keys);
+        values = await withTimeout(this.cache.mget<string>(keys), OP_LIMIT_MS, `final mget of ${this.backend}`);
       } catch (error) {
         this.#rejectedRead(stats, 'final mget', `${keys[0]}..`, error);
         continue;
@@ -750,7 +753,7 @@ async function main(): Promise<void> {
   for (const soak of all) await soak.finalPass();
   clearInterval(watchdog);
 
-  for (const soak of all) await soak.cache.close();
+  for (const soak of all) await withTimeout(soak.cache.close(), 10_000, `close() of ${soak.backend}`);
   // Sockets release their handles a few ticks after destroy(): wait (bounded) as test/harness/handles.ts does.
   let handlesAfter = handleCounts();
   for (let tick = 0; tick < 100; tick++) {
@@ -799,6 +802,9 @@ async function main(): Promise<void> {
         }),
       ),
     ),
+  );
+  console.log(
+    `\ngetOrLoad answers older than the call (it joined a call of the same key in flight, whose shared read is judged from that call's start): ${all.map((s) => `${s.backend} ${s.coalescedOlder}`).join(', ')}`,
   );
   const errorList = all.flatMap((s) => [...s.writeErrors].map(([code, n]) => `${s.backend} ${code} x${n}`));
   if (errorList.length) console.log(`\nwrites in doubt by error: ${errorList.join(', ')}`);
