@@ -878,8 +878,8 @@ async function main(): Promise<void> {
   );
   console.log(`event-loop delay (beyond the ${ELD_RESOLUTION_MS} ms sampling timer): whole run p50 ${eldMs(eldAll, 50)} ms, p99 ${eldMs(eldAll, 99)} ms, max ${eldMs(eldAll)} ms; after warm-up p99 ${eldMs(eldSteady, 99)} ms, max ${eldMs(eldSteady)} ms`);
   const types = [...new Set([...Object.keys(handlesBefore), ...Object.keys(handlesAfter)])].sort();
-  console.log(`handles before the caches: ${types.map((t) => `${t} ${handlesBefore[t] ?? 0}`).join(', ')}`);
-  console.log(`handles after close():     ${types.map((t) => `${t} ${handlesAfter[t] ?? 0}`).join(', ')}`);
+  const listHandles = (counts: Record<string, number>) => types.map((t) => `${t} ${counts[t] ?? 0}`).join(', ') || 'none';
+  console.log(`active handles and requests (process.getActiveResourcesInfo) before the caches: ${listHandles(handlesBefore)}; after close(): ${listHandles(handlesAfter)}`);
 
   const wrong = all.flatMap((s) => s.wrong);
   if (wrong.length) {
