@@ -163,6 +163,8 @@ interface Fault {
   readonly atMs: number;
   /** The node's state in the cache when the fault began (it may already be out, ejected for slowness). */
   readonly stateBefore: string;
+  /** How long applying the fault took (pause() waits, synchronously, until every thread of the server is stopped). */
+  applyMs: number;
   recoveredMs: number | undefined;
   error: string | undefined;
 }
@@ -564,11 +566,13 @@ async function injectFaults(soaks: Record<Backend, Soak>, endMs: number): Promis
     const plan = planFault(i);
     const server = soaks[plan.backend].servers[plan.nodeIndex]!;
     const stateBefore = soaks[plan.backend].cache.stats().nodes.find((n) => n.address === server.address)?.state ?? '?';
-    const fault: Fault = { index: i + 1, ...plan, address: server.address, atMs: sinceLoad(), stateBefore, recoveredMs: undefined, error: undefined };
+    const fault: Fault = { index: i + 1, ...plan, address: server.address, atMs: sinceLoad(), stateBefore, applyMs: 0, recoveredMs: undefined, error: undefined };
     faults.push(fault);
     try {
+      const applying = performance.now();
       if (plan.kind === 'SIGSTOP') server.pause();
       else await server.kill();
+      fault.applyMs = performance.now() - applying;
       note(plan.backend, plan.kind, server.address);
       await sleepUntil(at + FAULT_HOLD_MS, true);
       if (plan.kind === 'SIGSTOP') server.resume();
@@ -708,7 +712,25 @@ async function main(): Promise<void> {
   eldAll.enable();
   const samples: MemorySample[] = [];
   const sampler = setInterval(() => samples.push(sampleMemory(all)), SAMPLE_EVERY_MS);
-  const watchdog = setInterval(() => all.forEach((soak) => soak.watch()), 1_000);
+  const watchdog = setInterval(() => {
+    for (const soak of all) {
+      soak.watch();
+      soak.model.sweep();
+    }
+  }, 1_000);
+  // Stalls of this process (GC, a starved CPU, the harness's synchronous wait for a SIGSTOP to take hold):
+  // any gap over 100 ms between 50 ms ticks, with when it ended (the first 50 kept).
+  const stalls: { atMs: number; gapMs: number }[] = [];
+  let stallsSeen = 0;
+  let lastTick = performance.now();
+  const stallWatch = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick > 150) {
+      stallsSeen++;
+      if (stalls.length < 50) stalls.push({ atMs: sinceLoad(), gapMs: now - lastTick - 50 });
+    }
+    lastTick = now;
+  }, 50);
   const steady = setTimeout(() => eldSteady.enable(), WARMUP_MS);
   const progress = setInterval(() => {
     const line = all.map((s) => `${s.backend} ${s.totalOps} ops, ${s.wrongCount} wrong`).join('; ');
@@ -752,6 +774,7 @@ async function main(): Promise<void> {
   );
   for (const soak of all) await soak.finalPass();
   clearInterval(watchdog);
+  clearInterval(stallWatch);
 
   for (const soak of all) await withTimeout(soak.cache.close(), 10_000, `close() of ${soak.backend}`);
   // Sockets release their handles a few ticks after destroy(): wait (bounded) as test/harness/handles.ts does.
@@ -812,7 +835,7 @@ async function main(): Promise<void> {
   console.log(`\n## faults\n`);
   console.log(
     table(
-      ['#', 'at', 'backend', 'node', 'fault', 'back at', 'ejected after', 'readmitted after recovery', 'invalidated keys', 'probe failures'],
+      ['#', 'at', 'backend', 'node', 'fault', 'took', 'back at', 'ejected after', 'readmitted after recovery', 'invalidated keys', 'probe failures'],
       faults.map((f) => {
         const next = faults.find((g) => g.index === f.index + 1)?.atMs ?? Number.POSITIVE_INFINITY;
         const events = timeline.filter((e) => e.backend === f.backend && e.node === f.address && e.ms >= f.atMs && e.ms < next);
@@ -824,6 +847,7 @@ async function main(): Promise<void> {
           f.backend,
           `${f.nodeIndex} (${f.address})`,
           f.kind + (f.error ? ` (error: ${f.error})` : ''),
+          `${f.applyMs.toFixed(0)} ms`,
           f.recoveredMs === undefined ? '' : `${(f.recoveredMs / 1000).toFixed(1)} s`,
           ejected ? `${(ejected.ms - f.atMs).toFixed(0)} ms` : f.stateBefore === 'up' ? 'not ejected' : `already ${f.stateBefore}`,
           readmitted ? `${((readmitted.ms - f.recoveredMs!) / 1000).toFixed(1)} s` : 'not readmitted',
@@ -875,6 +899,12 @@ async function main(): Promise<void> {
   if (first) console.log(`first sample (${ms(first.ms)}): RSS ${MB(first.rss)}, heap ${MB(first.heapUsed)}; last: RSS ${MB(samples.at(-1)!.rss)}, heap ${MB(samples.at(-1)!.heapUsed)}`);
   console.log(
     `soak process CPU during the load: ${(((cpu.user + cpu.system) / 1e3 / loadMs) * 100).toFixed(0)}% of one core; machine load average at the end of the load ${loadAverage.map((n) => n.toFixed(2)).join(' / ')} (1 / 5 / 15 min) on ${machine.length} CPUs`,
+  );
+  console.log(
+    `stalls of the soak process over 100 ms: ${stallsSeen}${stalls.length ? ` (${stalls
+      .slice(0, 12)
+      .map((st) => `${(st.gapMs).toFixed(0)} ms at ${ms(st.atMs)}`)
+      .join(', ')}${stallsSeen > 12 ? ', ...' : ''})` : ''}`,
   );
   console.log(`event-loop delay (beyond the ${ELD_RESOLUTION_MS} ms sampling timer): whole run p50 ${eldMs(eldAll, 50)} ms, p99 ${eldMs(eldAll, 99)} ms, max ${eldMs(eldAll)} ms; after warm-up p99 ${eldMs(eldSteady, 99)} ms, max ${eldMs(eldSteady)} ms`);
   const types = [...new Set([...Object.keys(handlesBefore), ...Object.keys(handlesAfter)])].sort();
@@ -934,6 +964,7 @@ async function main(): Promise<void> {
     eventLoopDelayMs: { p99: Number(eldMs(eldAll, 99)), steadyP99: Number(eldMs(eldSteady, 99)), max: Number(eldMs(eldAll)) },
     handlesBefore,
     handlesAfter,
+    stalls,
     notUp,
     timeline,
     unhandled,

@@ -191,6 +191,17 @@ export class SoakModel {
     return (this.#writes.get(key) ?? []).filter((w) => w.issued >= from);
   }
 
+  /**
+   * Forgets, for every key, the writes superseded more than `pruneAfterMs`
+   * ago. Writes to a key prune its list too, but a cold key may not be
+   * written again for minutes: without this sweep the model would grow
+   * through the run, and its growth would read as the client's.
+   */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, list] of this.#writes) this.#prune(key, list, now, 2);
+  }
+
   /** Records kept (for the report: the model's own memory must stay flat). */
   get size(): number {
     let total = 0;
@@ -204,8 +215,8 @@ export class SoakModel {
     record.outcome = outcome;
   }
 
-  #prune(key: string, list: WriteRecord[], now: number): void {
-    if (list.length < 4) return;
+  #prune(key: string, list: WriteRecord[], now: number, from = 4): void {
+    if (list.length < from) return;
     const keep: WriteRecord[] = [];
     for (const w of list) {
       if (w.superseded === 0 || now - w.supersededMs <= this.#pruneAfterMs) {
