@@ -45,7 +45,7 @@ import { createCache, DEFAULTS, nodesOf, type ShardcacheOptions } from './lib/su
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
 import { parseArgs, printVerdict, withTimeout, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
-import { headOf, SoakModel, soakValue, type Verdict, type WriteKind, type WriteRecord } from './lib/soak-model.js';
+import { headOf, SoakModel, soakValue, type Verdict, type WriteHandle, type WriteInfo } from './lib/soak-model.js';
 
 // ---------------------------------------------------------------------------
 // Parameters
@@ -210,7 +210,7 @@ class Soak {
     readonly servers: ServerProcess[],
     seed: number,
   ) {
-    this.model = new SoakModel(PRUNE_AFTER_MS, sinceLoad);
+    this.model = new SoakModel({ keyPrefix: `soak:${backend}:`, keyCount: KEYS, pruneAfterMs: PRUNE_AFTER_MS, now: sinceLoad });
     this.#rng = random(seed);
   }
 
@@ -236,15 +236,15 @@ class Soak {
   async seed(): Promise<void> {
     for (let i = 0; i < KEYS; i += 500) {
       const entries: [string, string][] = [];
-      const records: [string, WriteRecord][] = [];
+      const records: WriteHandle[] = [];
       for (let j = i; j < Math.min(KEYS, i + 500); j++) {
         const key = this.keyOf(j);
         const record = this.model.issue(key, 'seed', this.cache.nodeFor(key));
-        entries.push([key, soakValue(key, record.seq, 'seed')]);
-        records.push([key, record]);
+        entries.push([key, soakValue(key, this.model.seq(record), 'seed')]);
+        records.push(record);
       }
       await withTimeout(this.cache.mset(entries, { ttl: TTL_SECONDS }), 10_000, `seeding ${this.backend}`);
-      for (const [key, record] of records) this.model.acked(key, record);
+      for (const record of records) this.model.acked(record);
     }
   }
 
@@ -317,11 +317,11 @@ class Soak {
       case 'del': {
         const key = this.pickKey();
         const record = this.model.issue(key, op, this.cache.nodeFor(key));
-        const write = op === 'set' ? this.cache.set(key, soakValue(key, record.seq, 'set'), { ttl: TTL_SECONDS }) : this.cache.del(key);
+        const write = op === 'set' ? this.cache.set(key, soakValue(key, this.model.seq(record), 'set'), { ttl: TTL_SECONDS }) : this.cache.del(key);
         return (write as Promise<unknown>).then(
           () => {
             done();
-            this.model.acked(key, record);
+            this.model.acked(record);
           },
           (error: unknown) => {
             done();
@@ -336,7 +336,7 @@ class Soak {
         const key = this.pickKey();
         const started = this.model.tick();
         const startMs = sinceLoad();
-        let loaded: WriteRecord | undefined;
+        let loaded: WriteHandle | undefined;
         // A call made while another for the key is in flight joins it (single flight): note the first one's start.
         let flight = this.#loadsInFlight.get(key);
         const joined = flight !== undefined;
@@ -348,18 +348,19 @@ class Soak {
         const loader = () => {
           this.loaderCalls++;
           loaded = this.model.issue(key, 'load', this.cache.nodeFor(key));
-          return soakValue(key, loaded.seq, 'load');
+          return soakValue(key, this.model.seq(loaded), 'load');
         };
         return this.cache.getOrLoad<string>(key, loader, { ttl: TTL_SECONDS }).then(
           (value) => {
             done();
             leave();
-            if (loaded) {
+            if (loaded !== undefined) {
               // This call's own loader ran: its answer must be that value, and the cache has sent it back.
+              const own = soakValue(key, this.model.seq(loaded), 'load');
               this.model.unknown(loaded);
-              if (value !== soakValue(key, loaded.seq, 'load')) {
+              if (value !== own) {
                 this.getOrLoadMismatch++;
-                this.#wrong('getOrLoad', key, value, started, startMs, { kind: 'wrong', reason: `not the value its own loader returned (${loaded.seq})`, write: undefined });
+                this.#wrong('getOrLoad', key, value, started, startMs, { kind: 'wrong', reason: `not the value its own loader returned (${headOf(own)})`, write: undefined });
               }
               return;
             }
@@ -396,7 +397,7 @@ class Soak {
     const category = verdict.write?.supersededBy ? path : verdict.reason;
     this.wrongByDiagnosis.set(category, (this.wrongByDiagnosis.get(category) ?? 0) + 1);
     if (this.wrong.length >= MAX_EXAMPLES) return;
-    const describe = (w: WriteRecord) =>
+    const describe = (w: WriteInfo) =>
       `#${w.seq} ${w.kind} to ${w.node} issued ${ms(w.issuedMs)} ${w.outcome}${w.completed ? ` ${ms(w.completedMs)}` : ''}` +
       (w.supersededBy ? `, superseded ${ms(w.supersededMs)} by #${w.supersededBy.seq} ${w.supersededBy.kind} to ${w.supersededBy.node} (issued ${ms(w.supersededBy.issuedMs)}, acked ${ms(w.supersededBy.completedMs)})` : '');
     this.wrong.push({
@@ -469,7 +470,7 @@ function random(seed: number): () => number {
  * happened to the value's node (and to the node of the write that
  * superseded it) between the value's write and the read.
  */
-function diagnose(backend: Backend, write: WriteRecord | undefined, readEndMs: number): { category: string; detail: string } {
+function diagnose(backend: Backend, write: WriteInfo | undefined, readEndMs: number): { category: string; detail: string } {
   const by = write?.supersededBy;
   if (!write || !by) return { category: 'not a superseded write', detail: '' };
   const between = eventsBetween(backend, write.issuedMs, by.issuedMs).filter((e) => e.node === write.node);
@@ -508,9 +509,20 @@ function ms(value: number): string {
 
 /** Faults, ejections, returns, probes, breakers: tens per fault, kept (bounded by MAX_TIMELINE). */
 const timeline: TimelineEvent[] = [];
-/** Refused ejections and connection replacements can come by the thousand: the last RECENT_EVENTS of them, and counts. */
-const RECENT_EVENTS = 4_096;
-const recent: TimelineEvent[] = [];
+/**
+ * Refused ejections and connection replacements can come by the thousand:
+ * the last RECENT_EVENTS of them, and counts. The ring starts full (of
+ * placeholders the size of an event) so that filling it does not read as
+ * growth of the client's heap.
+ */
+const RECENT_EVENTS = 2_048;
+const recent: TimelineEvent[] = Array.from({ length: RECENT_EVENTS }, (_, i) => ({
+  ms: Number.NEGATIVE_INFINITY,
+  backend: 'redis',
+  event: 'placeholder',
+  node: '',
+  detail: `(up, ${i} consecutive failures)`.padEnd(40),
+}));
 let recentNext = 0;
 const noisyCounts = new Map<string, number>();
 const NOISY = new Set(['ejection-refused', 'connection-replaced']);
@@ -604,6 +616,9 @@ interface MemorySample {
   readonly ms: number;
   readonly rss: number;
   readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Memory of Buffers and other objects outside the V8 heap (includes the model's typed arrays, fixed). */
+  readonly external: number;
   /** heapUsed before the forced GC. */
   readonly heapRaw: number;
   readonly modelRecords: number;
@@ -614,8 +629,8 @@ const forceGc = (globalThis as { gc?: () => void }).gc;
 function sampleMemory(soaks: readonly Soak[]): MemorySample {
   const raw = process.memoryUsage().heapUsed;
   forceGc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { ms: sinceLoad(), rss, heapUsed, heapRaw: raw, modelRecords: soaks.reduce((n, s) => n + s.model.size, 0) };
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { ms: sinceLoad(), rss, heapUsed, heapTotal, external, heapRaw: raw, modelRecords: soaks.reduce((n, s) => n + s.model.size, 0) };
 }
 
 function spread(values: readonly number[]): { min: number; max: number; mean: number; spreadPct: number } {
@@ -881,6 +896,8 @@ async function main(): Promise<void> {
   const heap = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.heapUsed)) : undefined;
   const heapRaw = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.heapRaw)) : undefined;
   const records = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.modelRecords)) : undefined;
+  const heapTotal = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.heapTotal)) : undefined;
+  const external = steadySamples.length >= 2 ? spread(steadySamples.map((s) => s.external)) : undefined;
   console.log(`\n## resources\n`);
   const row = (name: string, s: ReturnType<typeof spread> | undefined, target: string, fmt = MB) =>
     s ? [name, fmt(s.min), fmt(s.max), fmt(s.mean), pct(s.spreadPct), target, target ? (s.spreadPct <= 10 ? 'met' : 'MISSED') : ''] : [name, 'n/a', '', '', '', target, 'not measured'];
@@ -891,6 +908,8 @@ async function main(): Promise<void> {
         row(`RSS (${steadySamples.length} samples)`, rss, '<= 10%'),
         row(`heap used${forceGc ? ', after full GC' : ''}`, heap, '<= 10%'),
         row('heap used before that GC (sawtooth)', heapRaw, ''),
+        row('heap total (V8 reserved)', heapTotal, ''),
+        row('external (Buffers, typed arrays)', external, ''),
         row('model records (the soak itself)', records, '', (n) => n.toFixed(0)),
       ],
     ),
