@@ -910,7 +910,7 @@ async function main(): Promise<void> {
         row('heap used before that GC (sawtooth)', heapRaw, ''),
         row('heap total (V8 reserved)', heapTotal, ''),
         row('external (Buffers, typed arrays)', external, ''),
-        row('model records (the soak itself)', records, '', (n) => n.toFixed(0)),
+        row('model records (the soak itself, in fixed typed arrays)', records, '', (n) => n.toFixed(0)),
       ],
     ),
   );
@@ -965,6 +965,25 @@ async function main(): Promise<void> {
   if (!settledUp) missed.push(`a node was not back on the ring ${SETTLE_LIMIT_MS / 1000} s after the load`);
   const unavailableFaults = faults.filter((f) => f.error);
   if (unavailableFaults.length) missed.push(`${unavailableFaults.length} faults could not be applied or recovered`);
+
+  const leaked = ['TCPSocketWrap', 'Timeout'].filter((type) => (handlesAfter[type] ?? 0) > (handlesBefore[type] ?? 0));
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  console.log(`\n## targets\n`);
+  console.log(
+    table(
+      ['target', 'result', ''],
+      [
+        ['wrong values: 0', `${totalWrong} (${all.map((s) => `${s.backend} ${s.wrongCount}`).join(', ')}; final pass included)`, verdict(totalWrong === 0)],
+        ['rejected reads: 0', `${rejectedReads}${stuckReads ? `, and ${stuckReads} reads unsettled after ${OP_LIMIT_MS / 1000} s` : ''}`, verdict(rejectedReads === 0 && stuckReads === 0)],
+        ['unhandled rejections: 0', String(unhandled), verdict(unhandled === 0)],
+        ['RSS after warm-up flat within 10%', rss ? pct(rss.spreadPct) : 'not measured', verdict(!!rss && rss.spreadPct <= 10)],
+        ['heap after warm-up flat within 10%', heap ? pct(heap.spreadPct) : 'not measured', verdict(!!heap && heap.spreadPct <= 10)],
+        ['event-loop delay p99: reported', `${eldMs(eldSteady, 99)} ms after warm-up (${eldMs(eldAll, 99)} ms whole run)`, ''],
+        ['handles and timers back to the baseline after close()', `sockets ${handlesAfter.TCPSocketWrap ?? 0} (before ${handlesBefore.TCPSocketWrap ?? 0}), timers ${handlesAfter.Timeout ?? 0} (before ${handlesBefore.Timeout ?? 0})`, verdict(leaked.length === 0)],
+        ['every node back on the ring after the load', settledUp ? 'yes' : 'NO', verdict(settledUp)],
+      ],
+    ),
+  );
 
   writeJson(ARGS.json, 'soak', {
     minutes: MINUTES,
