@@ -24,7 +24,6 @@
  *   cd bench && npm run soak -- --minutes 1           # quick run
  *   npm run bench -- soak --minutes 1                 # from the repo root, through run-all
  *   flags: --minutes N  --rate OPS_PER_S_PER_CACHE  --json[=path]
- *          --hog N (N busy-looping processes beside the soak: a starved, shared host)
  *          --max-ejected-fraction F (experiments only; default shardcache's 0.5)
  *
  * Not in the default `npm run bench` (it would add 10 minutes); run-all runs
@@ -39,7 +38,7 @@
 import { createHistogram, monitorEventLoopDelay, type IntervalHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ShardedCache } from '../src/index.js';
 import { createCache, DEFAULTS, nodesOf, type ShardcacheOptions } from './lib/sut.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
@@ -86,13 +85,6 @@ const SETTLE_LIMIT_MS = 30_000;
 const MAX_EXAMPLES = 8;
 const MAX_TIMELINE = 5_000;
 
-/**
- * `--hog N`: N busy-looping Node processes beside the soak for its whole
- * length, a stand-in for a busy shared host (clients and servers starved of
- * CPU for tens of milliseconds, so deadlines are missed on healthy nodes).
- * Each hog stops by itself at its deadline and is killed by PID at the end.
- */
-const HOGS = Math.floor(numberFlag('--hog', 0.5));
 /** For experiments only (the default run keeps shardcache's 0.5): `--max-ejected-fraction F`. */
 const MAX_EJECTED_FRACTION = numberFlag('--max-ejected-fraction', DEFAULTS.health.maxEjectedFraction);
 const CACHE_OPTIONS = {
@@ -663,7 +655,7 @@ process.on('unhandledRejection', (reason) => {
 });
 
 async function main(): Promise<void> {
-  const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}${HOGS ? ` --hog ${HOGS}` : ''}${MAX_EJECTED_FRACTION !== DEFAULTS.health.maxEjectedFraction ? ` --max-ejected-fraction ${MAX_EJECTED_FRACTION}` : ''}`;
+  const command = `cd bench && npm run soak -- --minutes ${MINUTES}${RATE !== 1_000 ? ` --rate ${RATE}` : ''}${MAX_EJECTED_FRACTION !== DEFAULTS.health.maxEjectedFraction ? ` --max-ejected-fraction ${MAX_EJECTED_FRACTION}` : ''}`;
   const machine = cpus();
   console.log(`# soak: ${MINUTES} min of mixed load, a fault every ${FAULT_EVERY_MS / 1000} s, ${new Date().toISOString()}`);
   console.log(`command: ${command}`);
@@ -715,10 +707,6 @@ async function main(): Promise<void> {
   console.log(`seeded ${KEYS} keys per cache in ${(sinceLoad() / 1000).toFixed(1)} s`);
 
   // The load: everything below is bounded by END (and MAX_OPS), faults stop 13 s before it.
-  const hogs = Array.from({ length: HOGS }, () =>
-    spawn(process.execPath, ['-e', `const end = Date.now() + ${DURATION_MS + 5_000}; while (Date.now() < end);`], { stdio: 'ignore' }),
-  );
-  if (HOGS) console.log(`${HOGS} CPU hog process(es): ${hogs.map((h) => h.pid).join(', ')}`);
   loadStartMs = performance.now();
   const cpuBefore = process.cpuUsage();
   const endMs = loadStartMs + DURATION_MS;
@@ -763,7 +751,6 @@ async function main(): Promise<void> {
   const loadMs = sinceLoad();
   const cpu = process.cpuUsage(cpuBefore);
   const loadAverage = loadavg();
-  for (const hog of hogs) if (hog.exitCode === null && hog.signalCode === null) hog.kill('SIGKILL');
   stopping = true;
   clearInterval(progress);
   clearTimeout(steady);

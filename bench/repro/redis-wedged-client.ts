@@ -1,7 +1,10 @@
 /**
  * Reproduction (found by the soak, issue 10): a Redis node whose probe
  * resets its ioredis client while that client is in 'reconnecting' never
- * returns to the ring, even after the server is back.
+ * returned to the ring, even after the server was back (ioredis's
+ * disconnect() cleared the reconnection timer and the status stayed
+ * 'reconnecting'; connect() waited for an event that never came). Fixed in
+ * 5c9c8c3; exits 0 when the node is back, 1 when it is not.
  *
  *   cd bench && npm run build && npx tsx repro/redis-wedged-client.ts
  */

@@ -1,9 +1,10 @@
 /**
  * Reproduction (found by the soak, issue 10): a value written to a stand-in
- * while a key's owner was out is served again, after newer writes, the next
- * time the owner is out: the owner's return cleans up its stand-ins only if
- * they are on the ring at that moment (and only best effort), and nothing
- * cleans them later.
+ * while a key's owner was out was served again, after newer writes, the next
+ * time the owner was out: the owner's return cleaned up its stand-ins only if
+ * they were on the ring at that moment, and only best effort, and nothing
+ * cleaned them later. Fixed in 85871fa; exits 0 when the last read is W2 or
+ * a miss, 1 when it is the stale W1.
  *
  * 5 Redis nodes (so 2 may be out at once). O owns key k; S is k's stand-in.
  *   O out -> set(k, 'W1') lands on S -> S out (SIGSTOP: it keeps its data)
