@@ -5,7 +5,11 @@
  *
  *   npm run bench                       # from the repo root: install bench deps, full run
  *   npm run bench -- --quick            # smoke run, well under a minute
- *   npx tsx run-all.ts [--quick] [--json] [--only=ring-lookup,mget]
+ *   npm run bench -- soak --minutes 1   # only the named benchmarks (same as --only=soak)
+ *   npx tsx run-all.ts [--quick] [--json] [--only=ring-lookup,mget] [name...]
+ *
+ * The soak (10 minutes by default, `--minutes N`) runs only when named: in
+ * the default run it would more than double the time `npm run bench` takes.
  *
  * Each child is bounded in time and killed by PID if it overruns.
  */
@@ -14,11 +18,25 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node'] as const;
+/** Run only when named (`--only=soak` or `soak`). */
+const ON_REQUEST = ['soak'] as const;
+const KNOWN: readonly string[] = [...BENCHMARKS, ...ON_REQUEST];
+/** Node flags a benchmark needs (the soak forces a full GC before each memory sample). */
+const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = { soak: ['--expose-gc'] };
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-const passThrough = args.filter((a) => !a.startsWith('--only='));
+const named = args.filter((a) => KNOWN.includes(a));
+const onlyFlag = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = onlyFlag || named.length > 0 ? [...(onlyFlag ?? []), ...named] : undefined;
+const passThrough = args.filter((a) => !a.startsWith('--only=') && !KNOWN.includes(a));
 const LIMIT_MS = QUICK ? 120_000 : 900_000;
+/** The soak's own length plus 3 minutes for servers, the final pass and the report. */
+function limitMs(name: string): number {
+  if (name !== 'soak') return LIMIT_MS;
+  const at = args.findIndex((a) => a === '--minutes' || a.startsWith('--minutes='));
+  const minutes = at === -1 ? (QUICK ? 1 : 10) : Number(args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1]);
+  return (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 600_000) + 180_000;
+}
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 function version(command: string, flag: string): string {
@@ -31,11 +49,12 @@ function version(command: string, flag: string): string {
 function runOne(name: string): Promise<{ name: string; code: number | null; seconds: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
+    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
+    const limit = limitMs(name);
     const timer = setTimeout(() => {
-      console.error(`run-all: ${name} exceeded ${LIMIT_MS / 1000} s; killing pid ${child.pid}`);
+      console.error(`run-all: ${name} exceeded ${limit / 1000} s; killing pid ${child.pid}`);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    }, LIMIT_MS);
+    }, limit);
     const forward = (sig: NodeJS.Signals) => () => {
       if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     };
@@ -68,7 +87,15 @@ async function main(): Promise<void> {
     return;
   }
   const results = [];
-  for (const name of BENCHMARKS) {
+  if (only) {
+    const unknown = only.filter((name) => !KNOWN.includes(name));
+    if (unknown.length > 0) {
+      console.error(`run-all: no benchmark named ${unknown.join(', ')} (known: ${KNOWN.join(', ')})`);
+      process.exitCode = 1;
+      return;
+    }
+  }
+  for (const name of only ? KNOWN : BENCHMARKS) {
     if (only && !only.includes(name)) continue;
     console.log(`\n# ${name}`);
     results.push(await runOne(name));

@@ -15,6 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import type * as IndexModule from '../../src/index.js';
+import type * as CreateCacheModule from '../../src/create-cache.js';
 import type * as OptionsModule from '../../src/config/options.js';
 import type * as RingModule from '../../src/ring/ring.js';
 import type * as XxhashModule from '../../src/ring/xxhash.js';
@@ -30,6 +31,8 @@ const root = fromSource ? new URL('../../src/', import.meta.url) : built;
 export const SUT_ORIGIN = fromSource ? 'src via tsx' : 'tsc build of src (bench/.build)';
 
 export const { createCache } = (await import(new URL('index.js', root).href)) as typeof IndexModule;
+/** Internal (not the public surface): a cache's nodes, for benchmarks that watch them (the soak's diagnostics). */
+export const { nodesOf } = (await import(new URL('create-cache.js', root).href)) as typeof CreateCacheModule;
 export const { DEFAULTS } = (await import(new URL('config/options.js', root).href)) as typeof OptionsModule;
 export const { Ring } = (await import(new URL('ring/ring.js', root).href)) as typeof RingModule;
 export const { loadXxhash32 } = (await import(new URL('ring/xxhash.js', root).href)) as typeof XxhashModule;
