@@ -78,7 +78,9 @@ export class ShardedCache implements Cache {
     } catch (error) {
       return Promise.reject(error);
     }
-    return untilAborted(options?.signal, () => this.#store.get(key, options)) as Promise<T | undefined>;
+    // No signal, no wrapper: this is the hottest path.
+    const signal = options?.signal;
+    return (signal === undefined ? this.#store.get(key, options) : untilAborted(signal, () => this.#store.get(key, options))) as Promise<T | undefined>;
   }
 
   /** @see Cache.mget */
