@@ -1,6 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { MAX_ARRAY_DEPTH, MAX_ARRAY_ELEMENTS, MAX_LINE_BYTES, MemcachedFrameScanner, ReplyViolation, RespReplyScanner } from '../../../src/backends/reply-guard.js';
+import { MemcachedFrameScanner } from '../../../src/backends/memcached-scanner.js';
+import { ReplyViolation } from '../../../src/backends/reply-violation.js';
+import { MAX_ARRAY_DEPTH, MAX_ARRAY_ELEMENTS, MAX_LINE_BYTES, RespReplyScanner } from '../../../src/backends/resp-scanner.js';
 
 const LIMIT = 1024;
 
