@@ -97,47 +97,49 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     },
   });
 
-  const readFailures = new client.Counter({
-    name: name('read_failures_total'),
-    help: 'Keys whose read failed on every attempt (node down, hung or breaker open) and were answered as misses.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(counters.reads.failures);
-    },
-  });
+  /** A counter read at scrape time from one number the core keeps. */
+  const scraped = (suffix: string, help: string, value: () => number) =>
+    new client.Counter({
+      name: name(suffix),
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  /** The same, per node. */
+  const scrapedPerNode = (suffix: string, help: string, value: (node: CacheNode) => number) =>
+    new client.Counter({
+      name: name(suffix),
+      help,
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        for (const node of nodes) this.inc({ node: node.address }, value(node));
+      },
+    });
 
-  const undecodable = new client.Counter({
-    name: name('undecodable_values_total'),
-    help: 'Stored values the codec could not decode (another client\'s format, a codec change), answered as misses and counted there too.',
-    labelNames: ['node'],
-    registers,
-    collect() {
-      this.reset();
-      for (const node of nodes) this.inc({ node: node.address }, node.stats.reads.get.undecodable + node.stats.reads.getMany.undecodable);
-    },
-  });
+  const readFailures = scraped('read_failures_total', 'Keys whose read failed on every attempt (node down, hung or breaker open) and were answered as misses.', () => counters.reads.failures);
 
-  const writeBackFailures = new client.Counter({
-    name: name('write_back_failures_total'),
-    help: 'Best-effort writes of loaded values (getOrLoad, mgetOrLoad) that failed; the caller had its value, the next read misses again.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(counters.loads.writeBackFailures);
-    },
-  });
+  const undecodable = scrapedPerNode(
+    'undecodable_values_total',
+    "Stored values the codec could not decode (another client's format, a codec change), answered as misses and counted there too.",
+    (node) => node.stats.reads.get.undecodable + node.stats.reads.getMany.undecodable,
+  );
 
-  const cleanupFailures = new client.Counter({
-    name: name('cleanup_failures_total'),
-    help: 'Clean-ups before a node returns (journaled keys deleted from it and from its stand-ins) that failed: the node stayed out, its journal kept for the next probe.',
-    labelNames: ['node'],
-    registers,
-    collect() {
-      this.reset();
-      for (const node of nodes) this.inc({ node: node.address }, node.stats.cleanupFailures);
-    },
-  });
+  const writeBackFailures = scraped(
+    'write_back_failures_total',
+    'Best-effort writes of loaded values (getOrLoad, mgetOrLoad) that failed; the caller had its value, the next read misses again.',
+    () => counters.loads.writeBackFailures,
+  );
+
+  const cleanupFailures = scrapedPerNode(
+    'cleanup_failures_total',
+    'Clean-ups before a node returns (journaled keys deleted from it and from its stand-ins) that failed: the node stayed out, its journal kept for the next probe.',
+    (node) => node.stats.cleanupFailures,
+  );
 
   const duration = new client.Histogram({
     name: name('operation_duration_seconds'),
@@ -147,25 +149,13 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     registers,
   });
 
-  const loaderCalls = new client.Counter({
-    name: name('loader_calls_total'),
-    help: 'Loader (database) calls made by getOrLoad and mgetOrLoad.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(counters.loads.calls);
-    },
-  });
+  const loaderCalls = scraped('loader_calls_total', 'Loader (database) calls made by getOrLoad and mgetOrLoad.', () => counters.loads.calls);
 
-  const loaderCoalesced = new client.Counter({
-    name: name('loader_coalesced_total'),
-    help: 'Loads that joined a load of the same key already in flight instead of calling the loader (keys, for batches).',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(counters.loads.coalesced);
-    },
-  });
+  const loaderCoalesced = scraped(
+    'loader_coalesced_total',
+    'Loads that joined a load of the same key already in flight instead of calling the loader (keys, for batches).',
+    () => counters.loads.coalesced,
+  );
 
   const nodeState = new client.Gauge({
     name: name('node_state'),
