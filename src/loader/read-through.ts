@@ -58,7 +58,7 @@ export class ReadThrough implements LoadingStore {
       key,
       async (signal) => {
         // The shared read answers every caller, so it keeps the call's deadline but not one caller's signal.
-        const cached = await this.#inner.get(key, { deadlineMs: options?.deadlineMs });
+        const cached = await this.#inner.get(key, options?.deadlineMs === undefined ? undefined : { deadlineMs: options.deadlineMs });
         if (cached !== undefined) return cached;
         this.#counts.calls++;
         const value = await loader(key, { signal });
