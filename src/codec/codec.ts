@@ -13,7 +13,6 @@
  * - a `Codec` object: the caller's, given and giving memcached's flags.
  */
 import type { StoredValue } from '../backends/backend.js';
-import { describe } from '../config/node-spec.js';
 import { InvalidValueError } from '../errors.js';
 import { decodeTyped, encodeTyped } from './flags.js';
 import { decodeLegacy, encodeLegacy } from './legacy.js';
@@ -82,11 +81,11 @@ function storedValueOf(encoded: unknown): StoredValue {
   if (encoded instanceof Uint8Array) return { bytes: bufferOf(encoded), flags: 0 };
   const candidate = encoded as Partial<EncodedValue> | null;
   if (typeof candidate !== 'object' || candidate === null || !(candidate.bytes instanceof Uint8Array)) {
-    throw new InvalidValueError(`codec.encode must return a Buffer or { bytes, flags }, got ${describe(encoded)}`);
+    throw new InvalidValueError(`codec.encode must return a Buffer or { bytes, flags }, got ${describeReturned(encoded)}`);
   }
   const { flags } = candidate;
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
-    throw new InvalidValueError(`codec.encode returned flags ${describe(flags)}; memcached's flags are an integer from 0 to 4294967295`);
+    throw new InvalidValueError(`codec.encode returned flags ${describeReturned(flags)}; memcached's flags are an integer from 0 to 4294967295`);
   }
   return { bytes: bufferOf(candidate.bytes), flags };
 }
@@ -94,4 +93,11 @@ function storedValueOf(encoded: unknown): StoredValue {
 /** The backends write Buffers only: a Uint8Array is viewed as one (no copy). */
 function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** What a codec returned, short, for the error (config/ has a richer describe, but config imports this module). */
+function describeReturned(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
