@@ -6,6 +6,7 @@
  *   python3) writes into a live two-node pool and shardcache reads each
  *   value, singly, batched (GETKQ) and in a tick's batch; then shardcache
  *   writes (SET and SETQ) and pylibmc reads;
+ * - a custom codec gives and gets memcached's flags;
  * - Redis: a raw ioredis client writes foreign bytes, shardcache reads them;
  * - values in the format of versions before flags read as documented, and
  *   `codec: 'legacy'` still reads them as what they were.
@@ -131,6 +132,44 @@ describe('memcached pool shared with pylibmc', () => {
     expect(reads['js:m:buffer']).toEqual({ type: 'bytes', base64: b64([0x00, 0x10]) });
     // pylibmc reads flag 2 (its own bools too) as an int.
     expect(reads['js:m:bool']).toEqual({ type: 'int', value: '1' });
+  });
+});
+
+describe('a custom codec on memcached', () => {
+  let server: ServerProcess;
+  let cache: ShardedCache;
+  let raw: MemcachedBackend;
+  const seen: number[] = [];
+
+  beforeAll(async () => {
+    server = await startMemcached();
+    // Stores text with a flags word of its own and reads only that flags word back: anything else is a miss.
+    const codec = {
+      encode: (value: unknown) => ({ bytes: Buffer.from(String(value)), flags: 0xabcd }),
+      decode: (bytes: Buffer, flags: number) => {
+        seen.push(flags);
+        return flags === 0xabcd ? bytes.toString() : undefined;
+      },
+    };
+    cache = await createCache({ backend: 'memcached', nodes: [server.address], timeouts: TIMEOUTS, codec }, { env: {} });
+    raw = new MemcachedBackend(server, { connectMs: 2000, maxValueBytes: 1 << 20 });
+  });
+
+  afterAll(async () => {
+    await Promise.all([cache?.close(), raw?.close()]);
+    await stopAll();
+  });
+
+  it('gives the flags it returns to memcached (SET and SETQ) and gets them back on reads (GET and GETKQ); its undefined is a miss', async () => {
+    await cache.set('c:one', 'v1');
+    await cache.mset([['c:two', 'v2']]);
+    expect(await raw.get('c:one')).toEqual({ bytes: Buffer.from('v1'), flags: 0xabcd });
+    expect(await raw.get('c:two')).toEqual({ bytes: Buffer.from('v2'), flags: 0xabcd });
+    await raw.set('c:pickle', { bytes: Buffer.from([0x80, 0x05]), flags: 1 }, 0);
+    expect(await cache.get('c:one')).toBe('v1');
+    expect(await cache.mget(['c:two', 'c:pickle'])).toEqual(['v2', undefined]);
+    expect(seen).toEqual([0xabcd, 0xabcd, 1]);
+    expect(cache.stats().reads).toMatchObject({ hits: 2, misses: 1 });
   });
 });
 
