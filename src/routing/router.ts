@@ -4,6 +4,8 @@
  * decoded on the way back, and each key read is tallied on the node that
  * answered it.
  *
+ * - Values become bytes and memcached flags by the codec's format for this
+ *   backend (codec/codec.ts), and back.
  * - Reads never reject because of the cache. A failed GET (or a node's share
  *   of a batch) is retried at once, `timeouts.getRetries` times, on whichever
  *   node owns the key by then; then it is a failure, answered as a miss and
@@ -120,9 +122,9 @@ export class Router implements Store {
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const bytes = this.encode(value);
+    const stored = this.encode(value);
     const route = this.#membership.routeWrite(key, ttlSeconds);
-    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
+    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, stored, route.ttlSeconds));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
@@ -130,13 +132,13 @@ export class Router implements Store {
     for (const [key, value] of entries) encoded.set(key, this.encode(value));
     // Grouped by node and by TTL: stand-in writes carry the capped TTL.
     const groups = new Map<CacheNode, Map<number, [string, StoredValue][]>>();
-    for (const [key, bytes] of encoded) {
+    for (const [key, stored] of encoded) {
       const route = this.#membership.routeWrite(key, ttlSeconds);
       let byTtl = groups.get(route.node);
       if (byTtl === undefined) groups.set(route.node, (byTtl = new Map()));
       let list = byTtl.get(route.ttlSeconds);
       if (list === undefined) byTtl.set(route.ttlSeconds, (list = []));
-      list.push([key, bytes]);
+      list.push([key, stored]);
     }
     const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
     const writes: { node: CacheNode; send: () => Promise<void> }[] = [];
