@@ -4,7 +4,8 @@ system interpreter (python3-pylibmc). Reads one JSON request on stdin:
 
   {"servers": ["127.0.0.1:port", ...],
    "writes": [[key, kind, value], ...],   kind: text | int | bool | bytes (base64) | pickle (JSON, pickled by pylibmc)
-   "reads": [key, ...]}
+   "reads": [key, ...],
+   "decodeJson": false}                   true: read with README's deserialize() recipe for shardcache's JSON flag
 
 and prints one JSON answer: {"reads": {key: {"type": ..., "value"/"base64": ...} | {"error": ...} | null}}.
 The client places keys as libmemcached's weighted ketama does, as shardcache's
@@ -16,6 +17,16 @@ import json
 import sys
 
 import pylibmc
+
+
+JSON_FLAG = 0x10000
+
+
+class JsonClient(pylibmc.Client):
+    """README "Sharing a pool with other languages": pylibmc reading shardcache's JSON flag."""
+
+    def deserialize(self, data, flags):
+        return json.loads(data) if flags == JSON_FLAG else super().deserialize(data, flags)
 
 
 def value_of(kind, value):
@@ -48,7 +59,8 @@ def describe(value):
 
 def main():
     request = json.load(sys.stdin)
-    client = pylibmc.Client(request["servers"], binary=False, behaviors={"ketama_weighted": True})
+    kind = JsonClient if request.get("decodeJson") else pylibmc.Client
+    client = kind(request["servers"], binary=False, behaviors={"ketama_weighted": True})
     for key, kind, value in request.get("writes", []):
         if not client.set(key, value_of(kind, value)):
             raise RuntimeError("pylibmc could not set " + key)

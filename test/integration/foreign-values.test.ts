@@ -27,8 +27,8 @@ const TIMEOUTS = { getMs: 2000, setMs: 2000, batchMs: 2000, connectMs: 2000 };
 type Described = { type: string; value?: unknown; base64?: string; repr?: string; error?: string } | null;
 
 /** One pylibmc session: its writes, then its reads. Bounded by a 30 s timeout. */
-function pylibmc(servers: readonly ServerProcess[], writes: [string, string, unknown][], reads: string[] = []): Promise<Record<string, Described>> {
-  const request = JSON.stringify({ servers: servers.map((server) => server.address), writes, reads });
+function pylibmc(servers: readonly ServerProcess[], writes: [string, string, unknown][], reads: string[] = [], decodeJson = false): Promise<Record<string, Described>> {
+  const request = JSON.stringify({ servers: servers.map((server) => server.address), writes, reads, decodeJson });
   return new Promise((resolve, reject) => {
     const child = execFile(PYTHON, [CLIENT], { timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`pylibmc client failed: ${stderr || error.message}`));
@@ -132,6 +132,10 @@ describe('memcached pool shared with pylibmc', () => {
     expect(reads['js:m:buffer']).toEqual({ type: 'bytes', base64: b64([0x00, 0x10]) });
     // pylibmc reads flag 2 (its own bools too) as an int.
     expect(reads['js:m:bool']).toEqual({ type: 'int', value: '1' });
+    // README's deserialize() recipe turns shardcache's JSON flag into Python objects.
+    const decoded = await pylibmc(pool, [], ['js:object', 'js:text'], true);
+    expect(decoded['js:object']).toEqual({ type: 'dict', repr: "{'a': 1, 'b': [1, 'x', None]}" });
+    expect(decoded['js:text']).toEqual({ type: 'str', value: 'héllo' });
   });
 });
 
