@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { ShardcacheOptions } from './options.js';
 
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
-/** The names of `T`'s options that a text can hold (strings, numbers), from the types: a misspelt name does not compile. */
+/** The names of `T`'s options that a text can hold (a string or number, alone or in a union such as `codec`), from the types: a misspelt name does not compile. */
 type Scalar<T> = { [K in keyof T]-?: Extract<NonNullable<T[K]>, string | number> extends never ? never : K & string }[keyof T];
 type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics'>>;
 type Top = Scalar<ShardcacheOptions>;
