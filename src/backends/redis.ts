@@ -42,6 +42,12 @@ export interface RedisBackendOptions {
   readonly maxValueBytes: number;
 }
 
+/** See `RedisBackend.watchConnection`. */
+export interface ConnectionWatcher {
+  ready(): void;
+  lost(): void;
+}
+
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
@@ -174,6 +180,29 @@ export class RedisBackend implements Backend {
     const [next, keys] = await this.#run(() => this.#client.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count));
     const counts = await this.#run(() => Promise.all(chunksOf(keys).map((chunk) => this.#client.unlink(chunk))));
     return { cursor: next.toString(), deleted: counts.reduce((total, count) => total + count, 0) };
+  }
+
+  /**
+   * For state the server keeps per connection (the local tier's CLIENT
+   * TRACKING), which every new connection must be given again: `ready` runs
+   * for each connection that comes up (at once when one is up now), `lost`
+   * when it closes, replaced or not. Returns the function that stops watching.
+   */
+  watchConnection(watcher: ConnectionWatcher): () => void {
+    const ready = () => watcher.ready();
+    const lost = () => watcher.lost();
+    this.#client.on('ready', ready);
+    this.#client.on('close', lost);
+    if (this.#client.status === 'ready' && this.#client.stream?.writable !== false) ready();
+    return () => {
+      this.#client.off('ready', ready);
+      this.#client.off('close', lost);
+    };
+  }
+
+  /** One command, as given, on the current connection (CLIENT TRACKING). */
+  async command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.#run(() => this.#client.call(name, ...args));
   }
 
   async ping(): Promise<void> {
