@@ -47,7 +47,7 @@ async function hitRates(nodes: string[]): Promise<ComparisonResult> {
   const plain = await createCache({ backend: 'redis', nodes }, { env: {} });
   const [host, port] = nodes[0]!.split(':');
   const redis = new Redis({ host, port: Number(port), protocol: 2 });
-  const lru = new LRUCache<string, unknown>({ max: 10_000 });
+  const lru = new LRUCache<string, string>({ max: 10_000 });
   try {
     for (let i = 0; i < HOT_KEYS; i++) {
       await plain.set(keyAt(i), value);
