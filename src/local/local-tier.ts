@@ -249,6 +249,8 @@ export class LocalTier implements LoadingStore, LocalAdmin {
       tracked: () => {
         this.#untracked.delete(node);
         this.#syncUntracked();
+        // A read out now may have been sent before tracking was on: the server does not know we hold its key.
+        this.#entries.spoilReads();
       },
       untracked: () => {
         this.#untracked.add(node);
