@@ -5,12 +5,12 @@
 import { createCache } from '../../dist/index.js';
 
 const KEYS = 1_000_000;
-const BATCH = 1000;
+const BATCH = 5000;
 const MAX_BYTES = 8 * 1024 * 1024;
-const SAMPLES_EVERY = 50;
+const SAMPLES_EVERY = 10;
 
 const cache = await createCache(
-  { backend: 'memory', nodes: ['a:1', 'b:1', 'c:1'], memory: { maxEntriesPerNode: 5000 }, local: { maxEntries: 1_000_000, maxBytes: MAX_BYTES, ttlMs: 600_000 } },
+  { backend: 'memory', nodes: ['a:1', 'b:1', 'c:1'], memory: { maxEntriesPerNode: 10_000 }, local: { maxEntries: 1_000_000, maxBytes: MAX_BYTES, ttlMs: 600_000 } },
   { env: {} },
 );
 const retained = () => {
