@@ -25,6 +25,7 @@ import type { CacheNode } from '../node/node.js';
 import type { Ring } from '../ring/ring.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
 import { LocalEntries, type LocalEntry } from './entries.js';
+import { NodeTrust } from './node-trust.js';
 import type { TrackingListener } from './redis-tracking.js';
 
 export interface LocalTierOptions {
@@ -56,32 +57,28 @@ type Entry = LocalEntry<CacheNode>;
 
 export class LocalTier implements LoadingStore, LocalAdmin {
   readonly #inner: LoadingStore;
-  readonly #membership: { readonly ring: Ring<CacheNode> };
   readonly #clock: Clock;
   readonly #counts: LocalCounters;
   readonly #sizeOf: (value: unknown) => number | undefined;
   readonly #entries: LocalEntries<CacheNode>;
   readonly #ttlMs: number;
   readonly #graceMs: number;
-  /** Nodes whose answers are not kept: their invalidations would not reach us. */
-  readonly #untracked = new Set<CacheNode>();
-  #ring: Ring<CacheNode>;
+  readonly #trust: NodeTrust;
 
   constructor(options: LocalTierOptions, dependencies: LocalTierDependencies) {
     this.#inner = dependencies.inner;
-    this.#membership = dependencies.membership;
     this.#clock = dependencies.clock;
     this.#counts = dependencies.counts;
     this.#sizeOf = dependencies.sizeOf;
     this.#entries = new LocalEntries(options, dependencies.counts);
     this.#ttlMs = options.ttlMs;
     this.#graceMs = options.graceMs;
-    this.#ring = dependencies.membership.ring;
+    this.#trust = new NodeTrust(dependencies.membership, this.#entries, this.#clock, this.#counts, options.graceMs);
   }
 
   // Promise chains rather than async functions: a hit is the hottest path there is.
   get(key: string, options?: CallOptions): Promise<unknown> {
-    if (this.#membership.ring !== this.#ring) this.#ringChanged();
+    this.#trust.check();
     const entry = this.#entries.lookup(key);
     if (entry !== undefined && entry.freshUntil > this.#clock.now()) {
       this.#counts.hits++;
@@ -110,7 +107,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
   }
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
-    if (this.#membership.ring !== this.#ring) this.#ringChanged();
+    this.#trust.check();
     const now = this.#clock.now();
     const results = new Array<KeyResult>(keys.length);
     const missing: number[] = [];
@@ -175,7 +172,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
   }
 
   getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: CallOptions): Promise<T> {
-    if (this.#membership.ring !== this.#ring) this.#ringChanged();
+    this.#trust.check();
     const now = this.#clock.now();
     const entry = this.#entries.lookup(key);
     if (entry !== undefined && entry.freshUntil > now) {
@@ -196,7 +193,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
   }
 
   mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, ttlSeconds: number, options?: CallOptions): Promise<(T | undefined)[]> {
-    if (this.#membership.ring !== this.#ring) this.#ringChanged();
+    this.#trust.check();
     const now = this.#clock.now();
     const values = new Array<T | undefined>(keys.length);
     const missing: number[] = [];
@@ -237,44 +234,23 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     this.#entries.invalidateWhere(matches);
   }
 
-  /** Nodes whose answers are not kept until `tracked()` is heard from their listener (Redis, before client tracking is set up). */
+  /** Nodes whose answers are not kept until their listener hears `tracked()` (Redis, before client tracking is set up). */
   requireTracking(nodes: readonly CacheNode[]): void {
-    for (const node of nodes) this.#untracked.add(node);
-    this.#syncUntracked();
+    this.#trust.requireTracking(nodes);
   }
 
   /** What the invalidation stream of `node` reports to. */
   trackingListener(node: CacheNode): TrackingListener {
-    return {
-      tracked: () => {
-        this.#untracked.delete(node);
-        this.#syncUntracked();
-        // A read out now may have been sent before tracking was on: the server does not know we hold its key.
-        this.#entries.spoilReads();
-      },
-      untracked: () => {
-        this.#untracked.add(node);
-        this.#syncUntracked();
-        this.#entries.demote((from) => from === node, this.#clock.now(), this.#graceMs);
-      },
-      invalidated: (keys) => {
-        this.#counts.invalidations += keys.length;
-        for (const key of keys) this.#entries.invalidate(key);
-      },
-      flushed: () => {
-        this.#counts.invalidations++;
-        this.#entries.dropFrom((from) => from === node);
-      },
-    };
+    return this.#trust.listener(node);
   }
 
   /** Ends a read and keeps its answer when nothing spoiled it; answers the value either way. */
   #keep(key: string, value: unknown, since: number, joinable: boolean, startedAt: number): unknown {
-    if (this.#membership.ring !== this.#ring) this.#ringChanged();
+    this.#trust.check();
     const clean = this.#entries.end(key, since, joinable);
     if (value === undefined || !clean) return value;
-    const node = this.#ring.lookup(key)!;
-    if (this.#untracked.has(node)) return value;
+    const node = this.#trust.keeper(key);
+    if (node === undefined) return value;
     const size = this.#sizeOf(value);
     if (size === undefined) return value;
     const freshUntil = startedAt + this.#ttlMs;
@@ -304,23 +280,5 @@ export class LocalTier implements LoadingStore, LocalAdmin {
 
   #invalidateAll(keys: readonly string[]): void {
     for (let i = 0; i < keys.length; i++) this.#entries.invalidate(keys[i]!);
-  }
-
-  /**
-   * Nodes that left the ring take their entries with them (demoted, with
-   * grace); a node that joined takes keys from every other node, so nothing
-   * is trusted fresh any more. Reads in flight are not kept either way.
-   */
-  #ringChanged(): void {
-    const before = new Set(this.#ring.members);
-    const ring = this.#membership.ring;
-    const after = new Set(ring.members);
-    this.#ring = ring;
-    const joined = ring.members.some((node) => !before.has(node));
-    this.#entries.demote((node) => joined || !after.has(node), this.#clock.now(), this.#graceMs);
-  }
-
-  #syncUntracked(): void {
-    this.#counts.untrackedNodes = [...this.#untracked].map((node) => node.address).sort();
   }
 }
