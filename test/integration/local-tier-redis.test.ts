@@ -137,3 +137,28 @@ describe('local tier on Redis: the invalidation stream breaks', () => {
     await expectHeldByA(keys[0]!, 'after-stop');
   });
 });
+
+describe('local tier on Redis: a read racing a write', () => {
+  it('never keeps the value a racing write replaced (the placeholder closes the reply/invalidation race)', async () => {
+    const { createCache } = await import('../../src/index.js');
+    const { Redis } = await import('ioredis');
+    const reader = await createCache(
+      { backend: 'redis', nodes: servers.map((s) => s.address), timeouts: { getMs: 500, setMs: 500, batchMs: 500 }, local: { ttlMs: 600_000 } },
+      { env: {} },
+    );
+    const owner = servers.find((s) => s.address === reader.nodeFor('race:key'))!;
+    const writer = new Redis({ host: owner.host, port: owner.port, protocol: 2 });
+    try {
+      await readUntil(async () => reader.health().local!.untrackedNodes.length, (n) => n === 0, 'the reader tracks every node');
+      for (let i = 1; i <= 100; i++) {
+        // The read and the write cross at the server in either order; whatever the reader keeps must not outlive the write.
+        await Promise.all([reader.get('race:key'), writer.set('race:key', `w${i}`)]);
+        await readUntil(() => reader.get('race:key'), (v) => v === `w${i}`, `the reader sees write ${i}`);
+      }
+      expect(reader.stats().local!.hits).toBeGreaterThan(0);
+    } finally {
+      writer.disconnect();
+      await reader.close();
+    }
+  });
+});

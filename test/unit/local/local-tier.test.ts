@@ -161,3 +161,21 @@ describe('local options', () => {
     await cache.close();
   });
 });
+
+describe('local options from a JSON file', () => {
+  it('reads the local group like any other', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'shardcache-local-'));
+    try {
+      const file = join(dir, 'cache.json');
+      writeFileSync(file, JSON.stringify({ backend: 'memory', nodes: ['a:1'], local: { maxEntries: 7, ttlMs: 42 } }));
+      expect((await loadOptions(file, {})).local).toEqual({ maxEntries: 7, maxBytes: 64 << 20, ttlMs: 42, graceMs: 0, heartbeatMs: 250 });
+      writeFileSync(file, JSON.stringify({ backend: 'memory', nodes: ['a:1'], local: { maxBytes: 'big' } }));
+      await expect(loadOptions(file, {})).rejects.toThrow(/local\.maxBytes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
