@@ -18,7 +18,7 @@
  *   at once (`untracked()`), before anything else from the node is used.
  * - An answer that belongs to an older connection is ignored.
  */
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { RedisBackend } from '../backends/redis.js';
 import { debug, describeError } from '../debug.js';
 import type { Clock } from '../node/clock.js';
@@ -65,6 +65,8 @@ export class RedisTracking {
   #timer: NodeJS.Timeout | undefined;
   #stopWatching: (() => void) | undefined;
   #closed = false;
+  /** The server refused CLIENT ID or SUBSCRIBE (a proxy, Redis < 6): not asked again, its keys bypass the tier. */
+  #refused = false;
   #settleStart: (() => void) | undefined;
 
   constructor(backend: RedisBackend, listener: TrackingListener, options: TrackingOptions) {
@@ -138,8 +140,10 @@ export class RedisTracking {
       this.#pingOut = false;
       this.#enable();
     } catch (error) {
-      // The heartbeat replaces a connection that never finishes subscribing.
-      debug('invalidation connection to %s could not subscribe (%s)', this.#options.address, describeError(error));
+      // Refused: asking again would not change the answer. Otherwise the heartbeat replaces a connection that never finishes subscribing.
+      if (error instanceof ReplyError) this.#refused = true;
+      debug('invalidation connection to %s could not subscribe (%s)%s', this.#options.address, describeError(error), this.#refused ? ': its keys bypass the local tier' : '');
+      this.#settleStart?.();
     }
   }
 
@@ -180,7 +184,7 @@ export class RedisTracking {
 
   /** A hung server closes nothing: a ping left unanswered for a whole heartbeat means the stream is gone. */
   readonly #beat = (): void => {
-    if (this.#closed) return;
+    if (this.#closed || this.#refused) return;
     if (this.#subscriber.status === 'ready') {
       if (this.#redirectId === undefined) {
         if (++this.#setupBeats > 2) this.#replaceSubscriber('it did not finish subscribing');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, type ShardedCache } from '../../src/index.js';
+import { expectNothingLeftOpen, openHandles } from '../harness/handles.js';
 import { startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
 const TTL_MS = 200;
@@ -59,5 +60,17 @@ describe('local tier grace with every node hung', () => {
     } finally {
       for (const server of servers) server.resume();
     }
+  });
+});
+
+describe('local tier on Redis: close', () => {
+  it('leaves no connection or timer behind (invalidation connections and heartbeats included)', async () => {
+    const before = openHandles();
+    const cache = await createCache({ backend: 'redis', nodes: servers.map((s) => s.address), local: { heartbeatMs: 50 } }, { env: {} });
+    expect(cache.health().local!.untrackedNodes).toEqual([]);
+    await cache.set('close:k', 1);
+    await cache.get('close:k');
+    await cache.close();
+    await expectNothingLeftOpen(before);
   });
 });
