@@ -23,7 +23,7 @@
  * garbage, a huge length or an unasked-for reply fails the waiting commands
  * with a `protocol` NodeError and drops the connection.
  */
-import { Redis, ReplyError } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
@@ -198,6 +198,15 @@ export class RedisBackend implements Backend {
       this.#client.off('ready', ready);
       this.#client.off('close', lost);
     };
+  }
+
+  /**
+   * A new client for this node with this one's connection settings (and so
+   * whatever credentials or TLS they carry), `overrides` applied: the local
+   * tier's invalidation connection. Not connected; the caller owns it.
+   */
+  duplicate(overrides: Partial<RedisOptions>): Redis {
+    return this.#client.duplicate(overrides);
   }
 
   /** One command, as given, on the current connection (CLIENT TRACKING). */

@@ -36,8 +36,6 @@ export async function attachLocalTier(inner: LoadingStore, options: Required<Loc
   const streams = redisNodes.map(
     (node) =>
       new RedisTracking(node.backend as RedisBackend, tier.trackingListener(node), {
-        host: node.host,
-        port: node.port,
         address: node.address,
         connectMs: context.connectMs,
         heartbeatMs: options.heartbeatMs,

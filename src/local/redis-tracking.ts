@@ -18,7 +18,7 @@
  *   at once (`untracked()`), before anything else from the node is used.
  * - An answer that belongs to an older connection is ignored.
  */
-import { Redis, ReplyError } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import type { RedisBackend } from '../backends/redis.js';
 import { debug, describeError } from '../debug.js';
 import type { Clock } from '../node/clock.js';
@@ -38,8 +38,6 @@ export interface TrackingListener {
 }
 
 export interface TrackingOptions {
-  readonly host: string;
-  readonly port: number;
   readonly address: string;
   readonly connectMs: number;
   readonly heartbeatMs: number;
@@ -73,19 +71,14 @@ export class RedisTracking {
     this.#backend = backend;
     this.#listener = listener;
     this.#options = options;
-    this.#subscriber = new Redis({
-      host: options.host,
-      port: options.port,
+    // The data client's settings (address, credentials, TLS), changed only where a subscriber must differ.
+    this.#subscriber = backend.duplicate({
       lazyConnect: true,
       protocol: 2,
       // Resubscribing by itself would skip CLIENT ID, which subscriber mode refuses: done by hand on every 'ready'.
       autoResubscribe: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      enableReadyCheck: false,
-      disableClientInfo: true,
-      connectTimeout: options.connectMs,
-      disconnectTimeout: 0,
       // Always back: while it is away the node's keys bypass the tier.
       retryStrategy: () => Math.max(options.heartbeatMs, 100),
     });
