@@ -58,6 +58,10 @@ export class RedisTracking {
   /** Bumped by every new or lost invalidation connection. */
   #subscriberGeneration = 0;
   #pingOut = false;
+  /** When the last heartbeat ran (clock time). */
+  #lastBeat = 0;
+  /** The last heartbeat ran late and judged nothing; the next one judges whatever its timing. */
+  #skipped = false;
   /** Heartbeats seen while the invalidation connection is up but not yet subscribed. */
   #setupBeats = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -175,10 +179,20 @@ export class RedisTracking {
     this.#settleStart?.();
   }
 
-  /** A hung server closes nothing: a ping left unanswered for a whole heartbeat means the stream is gone. */
+  /**
+   * A hung server closes nothing: a ping left unanswered for a whole
+   * heartbeat means the stream is gone. A heartbeat that runs late (this
+   * process stalled: GC, a busy loop) judges nothing: the answer may be
+   * waiting, unread, behind the timer. Never twice in a row, so a
+   * process that is always late still notices a hung server.
+   */
   readonly #beat = (): void => {
     if (this.#closed || this.#refused) return;
-    if (this.#subscriber.status === 'ready') {
+    const now = this.#options.clock.now();
+    const late = !this.#skipped && this.#lastBeat !== 0 && now - this.#lastBeat > 1.5 * this.#options.heartbeatMs;
+    this.#lastBeat = now;
+    this.#skipped = late;
+    if (!late && this.#subscriber.status === 'ready') {
       if (this.#redirectId === undefined) {
         if (++this.#setupBeats > 2) this.#replaceSubscriber('it did not finish subscribing');
       } else if (this.#pingOut) {
