@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { CODEC_NAMES, type Codec, type CodecName } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
+import { maglevTableSize } from './table-size.js';
 import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
@@ -57,7 +58,7 @@ function members<T extends string>(listed: Record<T, true>): readonly T[] {
   return Object.freeze(Object.keys(listed) as T[]);
 }
 const BACKENDS = members<BackendKind>({ redis: true, memcached: true, memory: true });
-const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true });
+const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true, maglev: true });
 const COMPATS = members<RingCompat>({ libmemcached: true, twemproxy: true });
 const KEY_HASHES = members<KeyHash>({ md5: true, fnv1a_64: true });
 
@@ -88,15 +89,19 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const local = group(merged, 'local');
 
   const algorithm = oneOf(ring.algorithm, ALGORITHMS, 'ring.algorithm', DEFAULTS.ring.algorithm);
+  // Backend first: with neither given, the error names it.
+  const resolvedBackend = backend(merged.backend);
+  const resolvedNodes = nodes(merged.nodes);
   return {
-    backend: backend(merged.backend),
-    nodes: nodes(merged.nodes),
+    backend: resolvedBackend,
+    nodes: resolvedNodes,
     ring: {
       algorithm,
       compat: oneOf(ring.compat, COMPATS, 'ring.compat', DEFAULTS.ring.compat),
       keyHash: oneOf(ring.keyHash, KEY_HASHES, 'ring.keyHash', DEFAULTS.ring.keyHash),
       hashTag: hashTag(ring.hashTag),
       pointsPerServer: integer(ring.pointsPerServer, 'ring.pointsPerServer', DEFAULTS.ring.pointsPerServer, 1, 10_000),
+      tableSize: maglevTableSize(ring.tableSize, algorithm === 'maglev' ? resolvedNodes.length : 0),
     },
     timeouts: {
       getMs: integer(timeouts.getMs, 'timeouts.getMs', DEFAULTS.timeouts.getMs, 1, 600_000),

@@ -1,0 +1,218 @@
+/**
+ * Maglev hashing (Eisenbud et al., "Maglev: A Fast and Reliable Software
+ * Network Load Balancer", NSDI 2016, section 3.4), weighted.
+ *
+ * A lookup table of M slots (M prime) is filled by letting the servers take
+ * turns: each walks its own permutation of the slots (offset + j * skip mod
+ * M, from two hashes of its name) and claims the first slot not yet taken. A
+ * key's slot is its 32-bit hash scaled to [0, M), so every slot covers an
+ * equal share of the hash space and a lookup is one multiply and one read.
+ *
+ * Balance: server i gets exactly q_i slots, q_i = M * w_i / W apportioned by
+ * largest remainder, so its share is off its weight's share by under one
+ * slot: max/mean <= 1 + 1 / q_min (1.008 with 128 slots per server).
+ * Weights: a server of quota q_i takes q_i / q_max of a turn per round, so
+ * every server reaches its quota at about the same round and each walks the
+ * same depth of its permutation (the paper's weighted variant).
+ *
+ * Consistency: a table depends only on the set of servers (name, weight),
+ * never on their order (turns go in name order), so every process with the
+ * same pool computes the same table. Unlike a continuum it is rebuilt when
+ * the pool changes, and a few keys beyond the ideal share move between
+ * survivors (measured: BENCHMARKS.md, "A balanced ring mode").
+ */
+import { hash as oneShotHash } from 'node:crypto';
+
+export interface MaglevServer {
+  /** The text hashed for the server's permutation. Unique in the pool. */
+  readonly name: string;
+  readonly weight: number;
+}
+
+/**
+ * Table size M: a prime, fixed rather than scaled with the pool, because a
+ * table of another size places every key differently (a pool grown by one
+ * node and rebuilt would move nearly all keys). 262,147 slots keep every
+ * node within 1 + N / M of its share: 1.004 at 1000 equal nodes.
+ */
+export const DEFAULT_TABLE_SIZE = 262_147;
+
+export class MaglevTable {
+  readonly #servers: readonly MaglevServer[];
+  /** Slot -> server index (in the order the servers were given). */
+  readonly #slots: Uint32Array;
+  /** M, also kept by an empty table (whose `#slots` is empty) for the servers that join it. */
+  readonly #size: number;
+
+  private constructor(servers: readonly MaglevServer[], slots: Uint32Array, size: number) {
+    this.#servers = servers;
+    this.#slots = slots;
+    this.#size = size;
+  }
+
+  /** A fresh table for `servers`; the same set gives the same table in any order. */
+  static build(servers: readonly MaglevServer[], size = DEFAULT_TABLE_SIZE): MaglevTable {
+    if (servers.length === 0) return new MaglevTable(servers, new Uint32Array(0), size);
+    const slots = new Uint32Array(size);
+    fill(servers, slots, new Uint8Array(size), apportion(servers.map((s) => s.weight), size, byName(servers)));
+    return new MaglevTable(servers, slots, size);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Server index owning `hash`; -1 when the table is empty. */
+  lookup(hash: number): number {
+    const slots = this.#slots;
+    if (slots.length === 0) return -1;
+    // hash * size < 2^53, so the product is exact; the quotient is below 2^32.
+    return slots[((hash * slots.length) / 4294967296) >>> 0]!;
+  }
+
+  /**
+   * The first `n` distinct servers from `hash`'s slot onward through the
+   * table (wrapping), written to `out[0..]` without allocating; answers how
+   * many were found (fewer than `n` only when the table has fewer servers).
+   * The slots after a key's slot are owned in an order that differs from key
+   * to key, so a server's copies spread over all the others.
+   */
+  distinct(hash: number, n: number, out: Int32Array | number[]): number {
+    const slots = this.#slots;
+    const size = slots.length;
+    if (size === 0) return 0;
+    const start = ((hash * size) / 4294967296) >>> 0;
+    let found = 0;
+    for (let step = 0; step < size && found < n; step++) {
+      const at = start + step < size ? start + step : start + step - size;
+      const server = slots[at]!;
+      let seen = false;
+      for (let i = 0; i < found; i++) if (out[i] === server) seen = true;
+      if (!seen) out[found++] = server;
+    }
+    return found;
+  }
+
+  /** Slots held by each server, in the order the servers were given. */
+  slotCounts(): number[] {
+    const counts = new Array<number>(this.#servers.length).fill(0);
+    for (const server of this.#slots) counts[server]!++;
+    return counts;
+  }
+
+  /**
+   * The table without the servers at `removed` (indexes; the survivors keep
+   * their order, renumbered). Survivors keep every slot they hold; only the
+   * removed servers' slots change hands, each to a survivor below its new
+   * share, claimed along the survivors' permutations. So exactly the removed
+   * servers' keys move, and balance stays within a slot or two of exact.
+   */
+  without(removed: ReadonlySet<number>): MaglevTable {
+    const survivors: MaglevServer[] = [];
+    const renumbered = new Int32Array(this.#servers.length).fill(-1);
+    this.#servers.forEach((server, i) => {
+      if (!removed.has(i)) renumbered[i] = survivors.push(server) - 1;
+    });
+    if (survivors.length === this.#servers.length) return this;
+    if (survivors.length === 0) return MaglevTable.build([], this.#size);
+    const slots = new Uint32Array(this.#size);
+    const taken = new Uint8Array(this.#size);
+    const held = new Array<number>(survivors.length).fill(0);
+    let freed = 0;
+    this.#slots.forEach((server, slot) => {
+      const now = renumbered[server]!;
+      if (now === -1) return void freed++;
+      slots[slot] = now;
+      taken[slot] = 1;
+      held[now]!++;
+    });
+    const total = survivors.reduce((sum, s) => sum + s.weight, 0);
+    const deficits = survivors.map((s, i) => Math.max(0, (this.#size * s.weight) / total - held[i]!));
+    fill(survivors, slots, taken, apportion(deficits, freed, byName(survivors)));
+    return new MaglevTable(survivors, slots, this.#size);
+  }
+
+  /**
+   * The table plus `server` (appended as the last index). It takes its share
+   * of slots from the servers holding more than their new share, walking its
+   * own permutation; every other slot keeps its owner. So only keys that
+   * move onto the new server move.
+   */
+  with(server: MaglevServer): MaglevTable {
+    const servers = [...this.#servers, server];
+    if (this.#slots.length === 0) return MaglevTable.build(servers, this.#size);
+    const total = servers.reduce((sum, s) => sum + s.weight, 0);
+    const held = this.slotCounts();
+    const share = apportion(servers.map((s) => s.weight), this.#size, byName(servers)).at(-1)!;
+    const surplus = this.#servers.map((s, i) => Math.max(0, held[i]! - (this.#size * s.weight) / total));
+    const give = apportion(surplus, share, byName(this.#servers));
+    const slots = Uint32Array.from(this.#slots);
+    const newcomer = this.#servers.length;
+    const { offset, skip } = permutation(server.name, this.#size);
+    for (let j = 0, claimed = 0; claimed < share && j < this.#size; j++) {
+      const slot = (offset + j * skip) % this.#size;
+      const owner = slots[slot]!;
+      if (give[owner]! > 0) {
+        give[owner]!--;
+        slots[slot] = newcomer;
+        claimed++;
+      }
+    }
+    return new MaglevTable(servers, slots, this.#size);
+  }
+}
+
+/**
+ * Maglev's population loop over the slots not `taken`: servers take turns
+ * in name order (so the result does not depend on the configured order),
+ * each claiming the next free slot of its permutation, until server i has
+ * claimed `quota[i]` more. A server of quota q takes q / q_max of a turn per
+ * round, so all reach their quota at about the same round.
+ */
+function fill(servers: readonly MaglevServer[], slots: Uint32Array, taken: Uint8Array, quota: readonly number[]): void {
+  const size = slots.length;
+  const walks = byName(servers).map((server) => ({ server, ...permutation(servers[server]!.name, size), next: 0, claimed: 0, credit: 0, quota: quota[server]! }));
+  const largest = quota.reduce((max, q) => Math.max(max, q), 0);
+  let left = quota.reduce((sum, q) => sum + q, 0);
+  while (left > 0) {
+    for (const walk of walks) {
+      walk.credit += walk.quota / largest;
+      while (walk.credit >= 1 && walk.claimed < walk.quota) {
+        walk.credit -= 1;
+        // offset + next * skip < size^2 < 2^53: exact.
+        let slot = (walk.offset + walk.next * walk.skip) % size;
+        while (taken[slot] === 1) slot = (walk.offset + ++walk.next * walk.skip) % size;
+        taken[slot] = 1;
+        slots[slot] = walk.server;
+        walk.next++;
+        walk.claimed++;
+        left--;
+      }
+    }
+  }
+}
+
+/** A server's walk through the slots: offset + j * skip mod size, a full cycle because size is prime. */
+function permutation(name: string, size: number): { offset: number; skip: number } {
+  const digest = oneShotHash('md5', name, 'buffer');
+  return { offset: digest.readUInt32LE(0) % size, skip: (digest.readUInt32LE(4) % (size - 1)) + 1 };
+}
+
+/** Server indexes in name order: turns and ties follow it, so the configured order changes nothing. */
+function byName(servers: readonly MaglevServer[]): number[] {
+  return servers.map((_, i) => i).sort((a, b) => (servers[a]!.name < servers[b]!.name ? -1 : servers[a]!.name > servers[b]!.name ? 1 : a - b));
+}
+
+/** `count` whole units shared in proportion to `shares` by largest remainder, ties in `order`. */
+function apportion(shares: readonly number[], count: number, order: readonly number[]): number[] {
+  const total = shares.reduce((sum, w) => sum + w, 0);
+  if (total === 0) return shares.map(() => 0);
+  const exact = shares.map((w) => (count * w) / total);
+  const result = exact.map(Math.floor);
+  let left = count - result.reduce((sum, q) => sum + q, 0);
+  const rank = new Array<number>(shares.length);
+  order.forEach((server, position) => (rank[server] = position));
+  const byRemainder = exact.map((value, i) => ({ i, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || rank[a.i]! - rank[b.i]!);
+  for (let k = 0; left > 0; k++, left--) result[byRemainder[k % byRemainder.length]!.i]!++;
+  return result;
+}
