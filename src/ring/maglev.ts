@@ -36,15 +36,21 @@ export interface MaglevServer {
  * node within 1 + N / M of its share: 1.004 at 1000 equal nodes.
  */
 export const DEFAULT_TABLE_SIZE = 262_147;
+/** 2^-32, exact: scales a 32-bit hash to [0, 1) with a multiply instead of a division. */
+const TWO_TO_MINUS_32 = 1 / 4294967296;
 
 export class MaglevTable {
   readonly #servers: readonly MaglevServer[];
-  /** Slot -> server index (in the order the servers were given). */
-  readonly #slots: Uint32Array;
+  /**
+   * Slot -> server index (in the order the servers were given), in the
+   * narrowest array that holds the indexes: 256 KB for up to 256 servers,
+   * so small pools' tables stay in the CPU's L2 cache.
+   */
+  readonly #slots: Slots;
   /** M, also kept by an empty table (whose `#slots` is empty) for the servers that join it. */
   readonly #size: number;
 
-  private constructor(servers: readonly MaglevServer[], slots: Uint32Array, size: number) {
+  private constructor(servers: readonly MaglevServer[], slots: Slots, size: number) {
     this.#servers = servers;
     this.#slots = slots;
     this.#size = size;
@@ -52,8 +58,8 @@ export class MaglevTable {
 
   /** A fresh table for `servers`; the same set gives the same table in any order. */
   static build(servers: readonly MaglevServer[], size = DEFAULT_TABLE_SIZE): MaglevTable {
-    if (servers.length === 0) return new MaglevTable(servers, new Uint32Array(0), size);
-    const slots = new Uint32Array(size);
+    if (servers.length === 0) return new MaglevTable(servers, new Uint8Array(0), size);
+    const slots = slotsFor(servers.length, size);
     fill(servers, slots, new Uint8Array(size), apportion(servers.map((s) => s.weight), size, byName(servers)));
     return new MaglevTable(servers, slots, size);
   }
@@ -66,8 +72,8 @@ export class MaglevTable {
   lookup(hash: number): number {
     const slots = this.#slots;
     if (slots.length === 0) return -1;
-    // hash * size < 2^53, so the product is exact; the quotient is below 2^32.
-    return slots[((hash * slots.length) / 4294967296) >>> 0]!;
+    // hash * size < 2^53 and the scale is a power of two: exact, and below size.
+    return slots[(hash * slots.length * TWO_TO_MINUS_32) >>> 0]!;
   }
 
   /**
@@ -81,7 +87,7 @@ export class MaglevTable {
     const slots = this.#slots;
     const size = slots.length;
     if (size === 0) return 0;
-    const start = ((hash * size) / 4294967296) >>> 0;
+    const start = (hash * size * TWO_TO_MINUS_32) >>> 0;
     let found = 0;
     for (let step = 0; step < size && found < n; step++) {
       const at = start + step < size ? start + step : start + step - size;
@@ -115,7 +121,7 @@ export class MaglevTable {
     });
     if (survivors.length === this.#servers.length) return this;
     if (survivors.length === 0) return MaglevTable.build([], this.#size);
-    const slots = new Uint32Array(this.#size);
+    const slots = slotsFor(survivors.length, this.#size);
     const taken = new Uint8Array(this.#size);
     const held = new Array<number>(survivors.length).fill(0);
     let freed = 0;
@@ -146,7 +152,8 @@ export class MaglevTable {
     const share = apportion(servers.map((s) => s.weight), this.#size, byName(servers)).at(-1)!;
     const surplus = this.#servers.map((s, i) => Math.max(0, held[i]! - (this.#size * s.weight) / total));
     const give = apportion(surplus, share, byName(this.#servers));
-    const slots = Uint32Array.from(this.#slots);
+    const slots = slotsFor(servers.length, this.#size);
+    slots.set(this.#slots);
     const newcomer = this.#servers.length;
     const { offset, skip } = permutation(server.name, this.#size);
     for (let j = 0, claimed = 0; claimed < share && j < this.#size; j++) {
@@ -162,6 +169,12 @@ export class MaglevTable {
   }
 }
 
+type Slots = Uint8Array | Uint16Array | Uint32Array;
+
+function slotsFor(servers: number, size: number): Slots {
+  return servers <= 256 ? new Uint8Array(size) : servers <= 65_536 ? new Uint16Array(size) : new Uint32Array(size);
+}
+
 /**
  * Maglev's population loop over the slots not `taken`: servers take turns
  * in name order (so the result does not depend on the configured order),
@@ -169,7 +182,7 @@ export class MaglevTable {
  * claimed `quota[i]` more. A server of quota q takes q / q_max of a turn per
  * round, so all reach their quota at about the same round.
  */
-function fill(servers: readonly MaglevServer[], slots: Uint32Array, taken: Uint8Array, quota: readonly number[]): void {
+function fill(servers: readonly MaglevServer[], slots: Slots, taken: Uint8Array, quota: readonly number[]): void {
   const size = slots.length;
   const walks = byName(servers).map((server) => ({ server, ...permutation(servers[server]!.name, size), next: 0, claimed: 0, credit: 0, quota: quota[server]! }));
   const largest = quota.reduce((max, q) => Math.max(max, q), 0);

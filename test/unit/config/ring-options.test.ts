@@ -7,7 +7,7 @@ import { loadOptions } from '../../../src/config/load.js';
 import { createCache } from '../../../src/create-cache.js';
 import { ConfigError } from '../../../src/errors.js';
 
-const base = { backend: 'memory', nodes: ['a:1', 'b:1:2'] } as const;
+const base = { backend: 'memory' as const, nodes: ['a:1', 'b:1:2'] };
 
 async function rejected(promise: Promise<unknown>): Promise<ConfigError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -37,7 +37,7 @@ describe('maglev ring options', () => {
     [{ tableSize: '65537' }, 'a prime'],
     [{ tableSize: 1.5 }, 'a prime'],
   ])('rejects ring %j', async (ring, message) => {
-    const error = await rejected(loadOptions({ ...base, ring: { algorithm: 'maglev', ...ring } }, {}));
+    const error = await rejected(loadOptions({ ...base, ring: { algorithm: 'maglev', ...(ring as object) } }, {}));
     expect(error.option).toBe('ring.tableSize');
     expect(error.message).toContain(message);
   });
