@@ -99,6 +99,11 @@ export class MaglevTable {
     return found;
   }
 
+  /** Share of the hash space each server owns (its slots / M), in the order the servers were given. */
+  shares(): number[] {
+    return this.slotCounts().map((slots) => (this.#slots.length === 0 ? 0 : slots / this.#slots.length));
+  }
+
   /** Slots held by each server, in the order the servers were given. */
   slotCounts(): number[] {
     const counts = new Array<number>(this.#servers.length).fill(0);

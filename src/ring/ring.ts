@@ -58,6 +58,7 @@ interface Placed<M> {
 /** Key hash -> index into the ring's members: the continuum or the Maglev table. */
 interface Locator {
   lookup(hash: number): number;
+  shares(serverCount: number): number[];
 }
 
 export class Ring<M extends RingMember> {
@@ -97,6 +98,12 @@ export class Ring<M extends RingMember> {
     if (this.#only !== undefined) return this.#only;
     const server = this.#locator.lookup(this.hashKey(key));
     return server === -1 ? undefined : this.#placed[server]!.member;
+  }
+
+  /** Share of the hash space each member owns, aligned with `members` (for reports such as `shardcache dist`). */
+  shares(): number[] {
+    if (this.#only !== undefined) return [1];
+    return this.#locator.shares(this.#placed.length);
   }
 
   /** The 32-bit position of `key` on the continuum, after hash-tag extraction. */

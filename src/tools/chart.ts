@@ -1,12 +1,12 @@
 /**
  * A self-contained SVG of the distribution report: balance (coefficient of
- * variation) and moved share (relative to the ideal) against ring size, one
+ * variation), max/mean load and moved share (relative to the ideal) against ring size, one
  * line per scheme, ring size on a log axis. No dependency, viewable in any
  * browser.
  */
 import type { DistributionRow } from './distribution.js';
 
-const WIDTH = 960;
+const WIDTH = 1260;
 const HEIGHT = 420;
 const PANEL = { top: 50, bottom: 60, left: 70, gap: 80 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -23,11 +23,14 @@ export function distributionChart(rows: readonly DistributionRow[], title: strin
       name,
       points: rows.filter((row) => row.scheme === name && value(row) !== undefined).map((row) => [row.nodes, value(row)!] as [number, number]),
     }));
-  const panelWidth = (WIDTH - PANEL.left * 2 - PANEL.gap) / 2;
-  const balance = panel(series((row) => row.cv), PANEL.left, panelWidth, 'balance: CV of keys per node (lower is better)');
+  const panelWidth = (WIDTH - PANEL.left * 2 - PANEL.gap * 2) / 3;
+  const at = (index: number) => PANEL.left + index * (panelWidth + PANEL.gap);
+  const balance = panel(series((row) => row.cv), at(0), panelWidth, 'balance: CV of keys per node (lower is better)');
+  // The exact share where the scheme can tell: sampled max/mean sits above 1 by chance alone.
+  const peak = panel(series((row) => row.exactMaxOverMean ?? row.maxOverMean), at(1), panelWidth, 'max/mean load (exact share where known; 1 is perfect)');
   const moved = panel(
     series((row) => (row.movedOnRemove === undefined ? undefined : row.movedOnRemove / row.idealOnRemove!)),
-    PANEL.left * 2 + panelWidth + PANEL.gap - PANEL.left,
+    at(2),
     panelWidth,
     'keys moved when one node leaves / ideal (1 is ideal)',
   );
@@ -38,6 +41,7 @@ export function distributionChart(rows: readonly DistributionRow[], title: strin
 <rect width="100%" height="100%" fill="white"/>
 <text x="${WIDTH / 2}" y="24" font-size="16" text-anchor="middle">${escape(title)}</text>
 ${balance}
+${peak}
 ${moved}
 ${legend}
 </svg>

@@ -159,6 +159,16 @@ describe('ring in maglev mode', () => {
     }
   });
 
+  it('reports each member`s share of the hash space, in maglev and continuum modes alike', async () => {
+    for (const algorithm of ['maglev', 'fast'] as const) {
+      const shares = Ring.build(members(5), { ...(await config()), algorithm }).shares();
+      expect(shares).toHaveLength(5);
+      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    }
+    const maglev = Ring.build(members(5), await config()).shares();
+    maglev.forEach((share, i) => expect(share).toBeCloseTo((1 + (i % 2)) / 7, 3));
+  });
+
   it('needs an xxhash function', () => {
     expect(() => Ring.build(members(2), { algorithm: 'maglev', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer: 160 })).toThrow(TypeError);
   });
