@@ -37,7 +37,7 @@ import { hash as cryptoHash } from 'node:crypto';
 import HashRing from 'hashring';
 import { md5 as jsMd5 } from 'js-md5';
 import { DEFAULTS, loadXxhash32, Ring, type RingMember } from './lib/sut.js';
-import { compare, formatRatio, interleave, missedTargets, parseArgs, printVerdict, type ComparisonResult, writeJson } from './lib/compare.js';
+import { compare, formatInterval, formatRatio, interleave, missedTargets, parseArgs, printVerdict, type ComparisonResult, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
 
 const ARGS = parseArgs('ring-lookup');
@@ -329,7 +329,7 @@ function ns(rates: readonly number[]): string {
 function ratioCell(comparison: ComparisonResult, peer: string): string {
   const row = comparison.rows.find((r) => r.name === peer)!;
   const mark = row.met === undefined ? '' : row.met ? ' met' : ' MISSED';
-  return `${formatRatio(row.ratio)} (${formatRatio(row.pairedMin)}–${formatRatio(row.pairedMax)})${mark}`;
+  return `${formatRatio(row.ratio)} (${formatRatio(row.pairedMin)}–${formatRatio(row.pairedMax)}; CI ${formatInterval(row.interval)})${mark}`;
 }
 
 async function main(): Promise<void> {
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
       results.map((r) => [String(r.nodes), ...CONTENDERS.map((c) => ns(r.rates[c]))]),
     ),
   );
-  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios:\n');
+  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios and the bootstrap 95% interval of their median:\n');
   console.log(
     table(
       ['nodes', 'maglev vs fast (≥ 1.00x)', 'fast vs hashring cold (≥ 15x)', 'fast vs xxhash32 floor (≥ 0.40x, i.e. ≤ 2.5x the hash)', 'ketama vs hashring cold (≥ 4x)', 'ketama vs md5 node:crypto', 'ketama vs js-md5', 'fast warm vs hashring warm', 'ketama warm vs hashring warm'],
