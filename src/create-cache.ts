@@ -85,11 +85,13 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // The store chain, outermost first: read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, codec: resolved.codec ?? defaultCodec });
-  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const loadTime = { wallNow: () => Date.now(), now: () => clock.now(), random: () => clock.random() };
+  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed, loadTime, cacheId);
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
   const cache = new ShardedCache({
+    cacheId,
     store,
     membership,
     keyRules: keyRulesOf(resolved),

@@ -22,14 +22,19 @@ import type { CacheHealth } from '../observability/health-report.js';
 import type { CacheStats } from '../observability/cache-stats.js';
 import type { NodeMembership } from '../routing/membership.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
+import { isTraced, traceChannels, type TraceChannel, type TraceContext } from '../tracing.js';
 import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
+import { refreshAheadOf, type LoadOptions } from './load-options.js';
+import { memoize, type WrapOptions } from './wrap.js';
 import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
 import { CacheNamespace, checkNamespaceName } from './namespace.js';
 import { NamespaceVersions } from './namespace-versions.js';
 
 export interface CacheDependencies {
+  /** Names this cache in traces (channels are process-wide). */
+  readonly cacheId: number;
   /** The top of the store chain. */
   readonly store: LoadingStore;
   readonly membership: NodeMembership;
@@ -47,6 +52,7 @@ export interface CacheDependencies {
 export class ShardedCache implements Cache {
   /** Node ejections and returns, probes and breaker changes. Never emits `error`. */
   readonly events: ShardcacheEmitter;
+  readonly #cacheId: number;
   readonly #store: LoadingStore;
   readonly #membership: NodeMembership;
   readonly #keyRules: KeyRules;
@@ -58,6 +64,7 @@ export class ShardedCache implements Cache {
 
   constructor(dependencies: CacheDependencies) {
     this.events = dependencies.events;
+    this.#cacheId = dependencies.cacheId;
     this.#store = dependencies.store;
     this.#membership = dependencies.membership;
     this.#keyRules = dependencies.keyRules;
@@ -70,6 +77,11 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.get */
   get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    if (isTraced(traceChannels.get)) return this.#traced(traceChannels.get, 'get', key, () => this.#get<T>(key, options));
+    return this.#get(key, options);
+  }
+
+  #get<T>(key: string, options: CallOptions | undefined): Promise<T | undefined> {
     // Checks that throw become rejections; no async layers on the hottest path.
     try {
       this.#assertOpen();
@@ -85,11 +97,17 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.mget */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]> {
-    return this.mgetDetailed<T>(keys, options).then(valuesOf);
+    if (isTraced(traceChannels.mget)) return this.#traced(traceChannels.mget, 'mget', keys, () => this.#mgetDetailed<T>(keys, options).then(valuesOf));
+    return this.#mgetDetailed<T>(keys, options).then(valuesOf);
   }
 
   /** @see Cache.mgetDetailed */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]> {
+    if (isTraced(traceChannels.mgetDetailed)) return this.#traced(traceChannels.mgetDetailed, 'mgetDetailed', keys, () => this.#mgetDetailed<T>(keys, options));
+    return this.#mgetDetailed(keys, options);
+  }
+
+  #mgetDetailed<T>(keys: readonly string[], options: CallOptions | undefined): Promise<KeyResult<T>[]> {
     try {
       this.#checkKeys(keys, 'mget');
       if (options !== undefined) checkCallOptions(options);
@@ -100,7 +118,12 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.set */
-  async set(key: string, value: unknown, options?: WriteOptions): Promise<void> {
+  set(key: string, value: unknown, options?: WriteOptions): Promise<void> {
+    if (isTraced(traceChannels.set)) return this.#traced(traceChannels.set, 'set', key, () => this.#set(key, value, options));
+    return this.#set(key, value, options);
+  }
+
+  async #set(key: string, value: unknown, options: WriteOptions | undefined): Promise<void> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
@@ -108,7 +131,12 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.mset */
-  async mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void> {
+  mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void> {
+    if (isTraced(traceChannels.mset)) return this.#traced(traceChannels.mset, 'mset', Array.isArray(entries) ? entries.map((entry) => entry?.[0]) : [], () => this.#mset(entries, options));
+    return this.#mset(entries, options);
+  }
+
+  async #mset(entries: readonly (readonly [string, unknown])[], options: WriteOptions | undefined): Promise<void> {
     this.#assertOpen();
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
     if (!Array.isArray(entries)) throw new InvalidArgumentError('mset takes an array of [key, value] pairs');
@@ -120,7 +148,12 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.del */
-  async del(key: string, options?: CallOptions): Promise<boolean> {
+  del(key: string, options?: CallOptions): Promise<boolean> {
+    if (isTraced(traceChannels.del)) return this.#traced(traceChannels.del, 'del', key, () => this.#del(key, options));
+    return this.#del(key, options);
+  }
+
+  async #del(key: string, options: CallOptions | undefined): Promise<boolean> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     checkCallOptions(options);
@@ -128,28 +161,52 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.mdel */
-  async mdel(keys: readonly string[], options?: CallOptions): Promise<void> {
+  mdel(keys: readonly string[], options?: CallOptions): Promise<void> {
+    if (isTraced(traceChannels.mdel)) return this.#traced(traceChannels.mdel, 'mdel', keys, () => this.#mdel(keys, options));
+    return this.#mdel(keys, options);
+  }
+
+  async #mdel(keys: readonly string[], options: CallOptions | undefined): Promise<void> {
     this.#checkKeys(keys, 'mdel');
     checkCallOptions(options);
     return untilAborted(options?.signal, () => this.#store.delMany(keys, options));
   }
 
   /** @see Cache.getOrLoad */
-  async getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T> {
+  getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T> {
+    if (isTraced(traceChannels.getOrLoad)) return this.#traced(traceChannels.getOrLoad, 'getOrLoad', key, () => this.#getOrLoad(key, loader, options));
+    return this.#getOrLoad(key, loader, options);
+  }
+
+  async #getOrLoad<T>(key: string, loader: Loader<T>, options: LoadOptions | undefined): Promise<T> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
+    const refreshAhead = refreshAheadOf(options, ttl);
     if (options?.signal?.aborted === true) throw options.signal.reason;
-    return this.#store.getOrLoad(key, loader, ttl, options);
+    // The store takes refreshAhead checked and filled in (`true` becomes `{ beta: 1 }`, `false` is dropped).
+    const storeOptions = options?.refreshAhead === undefined ? (options as CallOptions | undefined) : { signal: options.signal, deadlineMs: options.deadlineMs, refreshAhead };
+    return this.#store.getOrLoad(key, loader, ttl, storeOptions);
   }
 
   /** @see Cache.mgetOrLoad */
-  async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]> {
+  mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]> {
+    if (isTraced(traceChannels.mgetOrLoad)) return this.#traced(traceChannels.mgetOrLoad, 'mgetOrLoad', keys, () => this.#mgetOrLoad(keys, loader, options));
+    return this.#mgetOrLoad(keys, loader, options);
+  }
+
+  async #mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options: WriteOptions | undefined): Promise<(T | undefined)[]> {
     this.#checkKeys(keys, 'mgetOrLoad');
     if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
     return untilAborted(options?.signal, () => this.#store.mgetOrLoad(keys, loader, ttl, options));
+  }
+
+  /** @see Cache.wrap */
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: WrapOptions<A>): (...args: A) => Promise<T> {
+    this.#assertOpen();
+    return memoize((key, loader, loadOptions) => this.getOrLoad(key, loader, loadOptions), fn, options);
   }
 
   /**
@@ -190,8 +247,11 @@ export class ShardedCache implements Cache {
    * await cache.invalidate('user:42:*');
    */
   async invalidate(pattern: string, options?: InvalidateOptions): Promise<AdminResult> {
-    this.#assertOpen();
-    return invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
+    const run = async () => {
+      this.#assertOpen();
+      return invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
+    };
+    return isTraced(traceChannels.invalidate) ? this.#traced(traceChannels.invalidate, 'invalidate', pattern, run) : run();
   }
 
   /**
@@ -200,12 +260,15 @@ export class ShardedCache implements Cache {
    * @throws {WriteFailedError} naming the nodes that failed; the others are cleared.
    */
   async clear(): Promise<AdminResult> {
-    this.#assertOpen();
-    try {
-      return await clearAll(this.#membership, this.#options.timeouts.adminMs);
-    } finally {
-      this.#namespaces.forget();
-    }
+    const run = async () => {
+      this.#assertOpen();
+      try {
+        return await clearAll(this.#membership, this.#options.timeouts.adminMs);
+      } finally {
+        this.#namespaces.forget();
+      }
+    };
+    return isTraced(traceChannels.clear) ? this.#traced(traceChannels.clear, 'clear', undefined, run) : run();
   }
 
   /**
@@ -227,8 +290,11 @@ export class ShardedCache implements Cache {
    * @throws {DeadlineError | NodeError | BreakerOpenError} when the node holding the version fails.
    */
   async invalidateNamespace(name: string): Promise<number> {
-    checkNamespaceName(name, this.#keyRules);
-    return this.#namespaces.bump(name);
+    const run = async () => {
+      checkNamespaceName(name, this.#keyRules);
+      return this.#namespaces.bump(name);
+    };
+    return isTraced(traceChannels.invalidateNamespace) ? this.#traced(traceChannels.invalidateNamespace, 'invalidateNamespace', name, run) : run();
   }
 
   /** Closes every connection and stops every timer. Later calls reject with `ClosedError`. */
@@ -238,6 +304,13 @@ export class ShardedCache implements Cache {
     this.#onClose?.();
     for (const node of this.#membership.nodes) node.close();
     await Promise.all(this.#membership.nodes.map((node) => node.backend.close()));
+  }
+
+  /** Runs `call` on `channel` (someone listens): start, end, then asyncStart/asyncEnd or error, with one context. */
+  #traced<R>(channel: TraceChannel, operation: string, target: string | readonly string[] | undefined, call: () => Promise<R>): Promise<R> {
+    const context: TraceContext =
+      typeof target === 'string' ? { cache: this.#cacheId, operation, key: target } : target === undefined ? { cache: this.#cacheId, operation } : { cache: this.#cacheId, operation, keys: target };
+    return channel.tracePromise(call, context);
   }
 
   #assertOpen(): void {

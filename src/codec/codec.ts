@@ -4,7 +4,8 @@
  *
  * Default encoding (readable by other clients where it matters):
  * - a string is stored as its UTF-8 bytes, unchanged, unless it starts with
- *   one of the marker bytes below, in which case STRING is prepended; a
+ *   one of the marker bytes below or with 0x03 (the first byte of a
+ *   refresh-ahead entry, codec/stamp.ts), in which case STRING is prepended; a
  *   string holding a lone surrogate has no UTF-8 form (the bytes would say
  *   U+FFFD and read back as another string), so it goes through JSON, which
  *   escapes it;
@@ -25,13 +26,15 @@ export interface Codec {
 const JSON_MARKER = 0x00;
 const BUFFER_MARKER = 0x01;
 const STRING_MARKER = 0x02;
+/** Strings starting with a byte up to this one are escaped: markers, and stamp.ts's header. */
+const ESCAPED_UP_TO = 0x03;
 
 export const defaultCodec: Codec = {
   encode(value) {
     if (typeof value === 'string' && value.isWellFormed()) {
       const text = Buffer.from(value, 'utf8');
       const first = text[0];
-      return first !== undefined && first <= STRING_MARKER ? Buffer.concat([Buffer.of(STRING_MARKER), text]) : text;
+      return first !== undefined && first <= ESCAPED_UP_TO ? Buffer.concat([Buffer.of(STRING_MARKER), text]) : text;
     }
     if (Buffer.isBuffer(value)) return Buffer.concat([Buffer.of(BUFFER_MARKER), value]);
     let json: string | undefined;
