@@ -104,8 +104,13 @@ export class KeyvShardcache extends EventEmitter {
     return true;
   }
 
-  /** One pipelined round trip per node and distinct TTL. */
-  async setMany(entries: Entry[]): Promise<boolean[]> {
+  /**
+   * One pipelined round trip per node and distinct TTL. Resolves `true` per
+   * entry (what `keyv.setMany` hands back to its caller); typed `void` as
+   * Keyv's adapter contract declares it.
+   */
+  setMany(entries: Entry[]): Promise<void>;
+  async setMany(entries: Entry[]): Promise<boolean[] | void> {
     const view = this.#namespace();
     const byTtl = new Map<number | undefined, [string, unknown][]>();
     for (const { key, value, ttl } of entries) {

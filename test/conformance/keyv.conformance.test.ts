@@ -6,7 +6,7 @@
  * seconds, `clear()` limited to its namespace, typed errors.
  */
 import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suite';
-import Keyv from 'keyv';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCache, InvalidArgumentError, type BackendKind, type ShardedCache } from '../../src/index.js';
@@ -30,7 +30,8 @@ describe.each(['memory', 'redis', 'memcached'] as const)('KeyvShardcache on %s',
     await Promise.all(servers.map((server) => server.stop()));
   });
 
-  const store = () => new KeyvShardcache(cache, { closeOnDisconnect: false });
+  // Typed as Keyv's adapter contract: the assignment fails to compile if the adapter drifts from it.
+  const store = (): KeyvStoreAdapter & KeyvShardcache => new KeyvShardcache(cache, { closeOnDisconnect: false });
 
   describe('@keyv/test-suite', () => {
     keyvApiTests(vitest, Keyv, store);
