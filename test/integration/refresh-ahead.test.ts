@@ -103,3 +103,26 @@ describe.each(['memory', 'redis', 'memcached'] as const)('refresh ahead on %s', 
     });
   }
 });
+
+describe('refresh-ahead metrics', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('counts refreshes and failed refreshes on the registry', async () => {
+    const { Registry } = await import('prom-client');
+    const registry = new Registry();
+    const cache = await createCache({ backend: 'memory', nodes: ['mem-a:1'], metrics: { registry } }, { env: {} });
+    try {
+      await cache.getOrLoad('m', () => 'v', { ttl: 60, refreshAhead: true });
+      const start = Date.now();
+      vi.spyOn(Date, 'now').mockImplementation(() => start + 59_500);
+      await cache.getOrLoad('m', () => Promise.reject(new Error('down')), { ttl: 60, refreshAhead: true });
+      for (let attempt = 0; attempt < 100 && cache.stats().loads.refreshFailures === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const text = await registry.metrics();
+      expect(text).toMatch(/^shardcache_loader_refreshes_total 1$/m);
+      expect(text).toMatch(/^shardcache_loader_refresh_failures_total 1$/m);
+      expect(text).toMatch(/^shardcache_loader_calls_total 2$/m);
+    } finally {
+      await cache.close();
+    }
+  });
+});
