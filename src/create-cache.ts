@@ -15,7 +15,8 @@ import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
 import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
 import { NamespaceVersions } from './cache/namespace-versions.js';
-import { ShardedCache } from './cache/sharded-cache.js';
+import type { ShardedCache } from './cache/sharded-cache.js';
+import { TracedCache } from './cache/traced-cache.js';
 import { defaultCodec } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
@@ -90,7 +91,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
-  const cache = new ShardedCache({
+  const cache = new TracedCache({
     cacheId,
     store,
     membership,

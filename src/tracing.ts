@@ -25,7 +25,7 @@ export interface TraceContext {
   /** Which cache in the process made the call (channels are process-wide). */
   readonly cache: number;
   readonly operation: string;
-  /** The key of a single-key call, as stored (namespace views: with the namespace prefix). */
+  /** The key of a single-key call, as stored (namespace views: with the namespace prefix); invalidate's pattern; invalidateNamespace's name. */
   readonly key?: string;
   /** The keys of a batch call, as stored. */
   readonly keys?: readonly string[];

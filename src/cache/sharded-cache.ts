@@ -22,7 +22,6 @@ import type { CacheHealth } from '../observability/health-report.js';
 import type { CacheStats } from '../observability/cache-stats.js';
 import type { NodeMembership } from '../routing/membership.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
-import { isTraced, traceChannels, type TraceChannel, type TraceContext } from '../tracing.js';
 import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
 import { refreshAheadOf, type LoadOptions } from './load-options.js';
@@ -52,7 +51,6 @@ export interface CacheDependencies {
 export class ShardedCache implements Cache {
   /** Node ejections and returns, probes and breaker changes. Never emits `error`. */
   readonly events: ShardcacheEmitter;
-  readonly #cacheId: number;
   readonly #store: LoadingStore;
   readonly #membership: NodeMembership;
   readonly #keyRules: KeyRules;
@@ -64,7 +62,6 @@ export class ShardedCache implements Cache {
 
   constructor(dependencies: CacheDependencies) {
     this.events = dependencies.events;
-    this.#cacheId = dependencies.cacheId;
     this.#store = dependencies.store;
     this.#membership = dependencies.membership;
     this.#keyRules = dependencies.keyRules;
@@ -77,11 +74,6 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.get */
   get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
-    if (isTraced(traceChannels.get)) return this.#traced(traceChannels.get, 'get', key, () => this.#get<T>(key, options));
-    return this.#get(key, options);
-  }
-
-  #get<T>(key: string, options: CallOptions | undefined): Promise<T | undefined> {
     // Checks that throw become rejections; no async layers on the hottest path.
     try {
       this.#assertOpen();
@@ -97,16 +89,15 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.mget */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]> {
-    if (isTraced(traceChannels.mget)) return this.#traced(traceChannels.mget, 'mget', keys, () => this.#mgetDetailed<T>(keys, options).then(valuesOf));
     return this.#mgetDetailed<T>(keys, options).then(valuesOf);
   }
 
   /** @see Cache.mgetDetailed */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]> {
-    if (isTraced(traceChannels.mgetDetailed)) return this.#traced(traceChannels.mgetDetailed, 'mgetDetailed', keys, () => this.#mgetDetailed<T>(keys, options));
     return this.#mgetDetailed(keys, options);
   }
 
+  // Not the public method: a traced cache would trace an mget twice.
   #mgetDetailed<T>(keys: readonly string[], options: CallOptions | undefined): Promise<KeyResult<T>[]> {
     try {
       this.#checkKeys(keys, 'mget');
@@ -118,12 +109,7 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.set */
-  set(key: string, value: unknown, options?: WriteOptions): Promise<void> {
-    if (isTraced(traceChannels.set)) return this.#traced(traceChannels.set, 'set', key, () => this.#set(key, value, options));
-    return this.#set(key, value, options);
-  }
-
-  async #set(key: string, value: unknown, options: WriteOptions | undefined): Promise<void> {
+  async set(key: string, value: unknown, options?: WriteOptions): Promise<void> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
@@ -131,12 +117,7 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.mset */
-  mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void> {
-    if (isTraced(traceChannels.mset)) return this.#traced(traceChannels.mset, 'mset', Array.isArray(entries) ? entries.map((entry) => entry?.[0]) : [], () => this.#mset(entries, options));
-    return this.#mset(entries, options);
-  }
-
-  async #mset(entries: readonly (readonly [string, unknown])[], options: WriteOptions | undefined): Promise<void> {
+  async mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void> {
     this.#assertOpen();
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
     if (!Array.isArray(entries)) throw new InvalidArgumentError('mset takes an array of [key, value] pairs');
@@ -148,12 +129,7 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.del */
-  del(key: string, options?: CallOptions): Promise<boolean> {
-    if (isTraced(traceChannels.del)) return this.#traced(traceChannels.del, 'del', key, () => this.#del(key, options));
-    return this.#del(key, options);
-  }
-
-  async #del(key: string, options: CallOptions | undefined): Promise<boolean> {
+  async del(key: string, options?: CallOptions): Promise<boolean> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     checkCallOptions(options);
@@ -161,24 +137,14 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.mdel */
-  mdel(keys: readonly string[], options?: CallOptions): Promise<void> {
-    if (isTraced(traceChannels.mdel)) return this.#traced(traceChannels.mdel, 'mdel', keys, () => this.#mdel(keys, options));
-    return this.#mdel(keys, options);
-  }
-
-  async #mdel(keys: readonly string[], options: CallOptions | undefined): Promise<void> {
+  async mdel(keys: readonly string[], options?: CallOptions): Promise<void> {
     this.#checkKeys(keys, 'mdel');
     checkCallOptions(options);
     return untilAborted(options?.signal, () => this.#store.delMany(keys, options));
   }
 
   /** @see Cache.getOrLoad */
-  getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T> {
-    if (isTraced(traceChannels.getOrLoad)) return this.#traced(traceChannels.getOrLoad, 'getOrLoad', key, () => this.#getOrLoad(key, loader, options));
-    return this.#getOrLoad(key, loader, options);
-  }
-
-  async #getOrLoad<T>(key: string, loader: Loader<T>, options: LoadOptions | undefined): Promise<T> {
+  async getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
@@ -191,12 +157,7 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.mgetOrLoad */
-  mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]> {
-    if (isTraced(traceChannels.mgetOrLoad)) return this.#traced(traceChannels.mgetOrLoad, 'mgetOrLoad', keys, () => this.#mgetOrLoad(keys, loader, options));
-    return this.#mgetOrLoad(keys, loader, options);
-  }
-
-  async #mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options: WriteOptions | undefined): Promise<(T | undefined)[]> {
+  async mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]> {
     this.#checkKeys(keys, 'mgetOrLoad');
     if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
@@ -247,11 +208,8 @@ export class ShardedCache implements Cache {
    * await cache.invalidate('user:42:*');
    */
   async invalidate(pattern: string, options?: InvalidateOptions): Promise<AdminResult> {
-    const run = async () => {
-      this.#assertOpen();
-      return invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
-    };
-    return isTraced(traceChannels.invalidate) ? this.#traced(traceChannels.invalidate, 'invalidate', pattern, run) : run();
+    this.#assertOpen();
+    return invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
   }
 
   /**
@@ -260,15 +218,12 @@ export class ShardedCache implements Cache {
    * @throws {WriteFailedError} naming the nodes that failed; the others are cleared.
    */
   async clear(): Promise<AdminResult> {
-    const run = async () => {
-      this.#assertOpen();
-      try {
-        return await clearAll(this.#membership, this.#options.timeouts.adminMs);
-      } finally {
-        this.#namespaces.forget();
-      }
-    };
-    return isTraced(traceChannels.clear) ? this.#traced(traceChannels.clear, 'clear', undefined, run) : run();
+    this.#assertOpen();
+    try {
+      return await clearAll(this.#membership, this.#options.timeouts.adminMs);
+    } finally {
+      this.#namespaces.forget();
+    }
   }
 
   /**
@@ -290,11 +245,8 @@ export class ShardedCache implements Cache {
    * @throws {DeadlineError | NodeError | BreakerOpenError} when the node holding the version fails.
    */
   async invalidateNamespace(name: string): Promise<number> {
-    const run = async () => {
-      checkNamespaceName(name, this.#keyRules);
-      return this.#namespaces.bump(name);
-    };
-    return isTraced(traceChannels.invalidateNamespace) ? this.#traced(traceChannels.invalidateNamespace, 'invalidateNamespace', name, run) : run();
+    checkNamespaceName(name, this.#keyRules);
+    return this.#namespaces.bump(name);
   }
 
   /** Closes every connection and stops every timer. Later calls reject with `ClosedError`. */
@@ -304,13 +256,6 @@ export class ShardedCache implements Cache {
     this.#onClose?.();
     for (const node of this.#membership.nodes) node.close();
     await Promise.all(this.#membership.nodes.map((node) => node.backend.close()));
-  }
-
-  /** Runs `call` on `channel` (someone listens): start, end, then asyncStart/asyncEnd or error, with one context. */
-  #traced<R>(channel: TraceChannel, operation: string, target: string | readonly string[] | undefined, call: () => Promise<R>): Promise<R> {
-    const context: TraceContext =
-      typeof target === 'string' ? { cache: this.#cacheId, operation, key: target } : target === undefined ? { cache: this.#cacheId, operation } : { cache: this.#cacheId, operation, keys: target };
-    return channel.tracePromise(call, context);
   }
 
   #assertOpen(): void {

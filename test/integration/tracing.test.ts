@@ -54,7 +54,7 @@ describe('tracing channels', () => {
   });
 
   it('publishes start, end, asyncStart, asyncEnd for each call, with its key and result', async () => {
-    subscribe(['get', 'set', 'mget', 'del', 'mset', 'mdel']);
+    subscribe(['get', 'set', 'mget', 'mgetDetailed', 'del', 'mset', 'mdel']);
     await cache.set('traced', 'v', { ttl: 60 });
     await cache.get('traced');
     await cache.mget(['traced', 'other']);
@@ -63,6 +63,8 @@ describe('tracing channels', () => {
     await cache.del('traced');
     const byChannel = (name: string) => seen.filter((event) => event.channel === name);
     for (const name of ['set', 'get', 'mget', 'mset', 'mdel', 'del']) expect(byChannel(name).map((event) => event.phase)).toEqual(['start', 'end', 'asyncStart', 'asyncEnd']);
+    // An mget is one traced call, not an mget around an mgetDetailed.
+    expect(byChannel('mgetDetailed')).toEqual([]);
     const get = byChannel('get')[0]!.context;
     expect(get).toMatchObject({ operation: 'get', key: 'traced', result: 'v' });
     expect(typeof get.cache).toBe('number');
