@@ -2,8 +2,10 @@
  * The get path of this build against an earlier one (A/B), side by side in
  * one process: the same default cache built from each, one GET in flight,
  * interleaved repeats. Two parts:
- * - in-process nodes (`backend: 'memory'`): the client's own CPU cost per
- *   get, no network, so a few percent is visible; median of 41 paired ratios;
+ * - in-process nodes (`backend: 'memory'`): the client's own cost per get,
+ *   no network, as CPU time of this process (process.cpuUsage, so time the
+ *   process was not scheduled on a shared machine does not count) and wall
+ *   time; medians of 41 paired ratios;
  * - one real redis-server and one memcached (bench/lib's single-get blocks,
  *   31 interleaved repeats), as bench/single-get.ts measures.
  * Ratio = this build's rate / the other build's (1.00x: no difference).
@@ -13,7 +15,7 @@
  *     && echo '{"type":"module"}' > $B/package.json && ln -s $PWD/node_modules $B/node_modules \
  *     && npx tsc -p $B/tsconfig.build.json --outDir bench/.build/base --declaration false --sourceMap false \
  *     && echo '{"type":"module"}' > bench/.build/base/package.json
- *   cd bench && npm run build --silent && npx tsx ab-get-path.ts
+ *   cd bench && npm run build --silent && npx tsx ab-get-path.ts [--in-process]   # --in-process: skip the servers
  */
 import { existsSync } from 'node:fs';
 import { stopAll } from '../test/harness/servers.js';
@@ -35,18 +37,25 @@ async function inProcess(): Promise<void> {
     for (const key of keyList) await cache.set(key, 'x'.repeat(100));
     return cache;
   }));
-  const block = async (cache: (typeof caches)[number], gets: number) => {
+  /** µs per get: [CPU, wall]. */
+  const block = async (cache: (typeof caches)[number], gets: number): Promise<[number, number]> => {
+    const cpu = process.cpuUsage();
     const started = performance.now();
     for (let i = 0; i < gets; i++) await cache.get(keyList[i % keyList.length]!);
-    return (performance.now() - started) / gets;
+    const wall = ((performance.now() - started) * 1000) / gets;
+    const used = process.cpuUsage(cpu);
+    return [(used.user + used.system) / gets, wall];
   };
   for (const cache of caches) await block(cache, 50_000);
-  const times: [number[], number[]] = [[], []];
+  const times: [[number, number][], [number, number][]] = [[], []];
   for (let repeat = 0; repeat < 41; repeat++) {
     for (const i of repeat % 2 === 0 ? [0, 1] : [1, 0]) times[i as 0 | 1].push(await block(caches[i]!, 20_000));
   }
-  const ratios = times[0].map((time, i) => times[1][i]! / time);
-  console.log(`in-process get: this build ${(median(times[0]) * 1000).toFixed(2)} µs, base ${(median(times[1]) * 1000).toFixed(2)} µs, ratio ${median(ratios).toFixed(3)}x (median of 41 paired ratios)`);
+  for (const [measure, at] of [['CPU', 0], ['wall', 1]] as const) {
+    const ratios = times[0].map((time, i) => times[1][i]![at] / time[at]);
+    const perGet = (side: 0 | 1) => median(times[side].map((time) => time[at])).toFixed(2);
+    console.log(`in-process get, ${measure} time: this build ${perGet(0)} µs, base ${perGet(1)} µs, ratio ${median(ratios).toFixed(3)}x (median of 41 paired ratios)`);
+  }
   for (const cache of caches) await cache.close();
 }
 
@@ -80,5 +89,5 @@ async function onServer(backend: ServerBackend): Promise<void> {
 }
 
 await inProcess();
-for (const backend of BACKENDS) await onServer(backend);
+if (!process.argv.includes('--in-process')) for (const backend of BACKENDS) await onServer(backend);
 await stopAll();
