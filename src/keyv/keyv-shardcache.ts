@@ -62,11 +62,10 @@ const KEYV_EXPIRES = /"expires":(\d+)\}$/;
  * const keyv = new Keyv({ store: new KeyvShardcache(await createCache({ backend: 'memcached', nodes })), namespace: 'users' });
  */
 export class KeyvShardcache extends EventEmitter {
-  /** Set by Keyv: the namespace of the Keyv that holds this adapter. */
-  namespace: string | undefined;
   /** Keyv's place for adapter options (its test suite writes `opts.deserialize`). */
   opts: { dialect: 'shardcache'; url: string; closeOnDisconnect: boolean; defaultNamespace: string } & Record<string, unknown>;
   readonly #cache: KeyvCacheTarget;
+  #name: string | undefined;
   #view: CacheNamespace | undefined;
 
   /**
@@ -84,6 +83,21 @@ export class KeyvShardcache extends EventEmitter {
     if (typeof defaultNamespace !== 'string') throw new InvalidArgumentError(`KeyvShardcache: defaultNamespace must be a string`);
     this.#cache = cache;
     this.opts = { dialect: 'shardcache', url: '', closeOnDisconnect, defaultNamespace };
+  }
+
+  /** Set by Keyv: the namespace of the Keyv that holds this adapter. */
+  get namespace(): string | undefined {
+    return this.#name;
+  }
+
+  /**
+   * Checked at once, so `new Keyv({ store, namespace })` with a name shardcache
+   * cannot use fails there rather than on every call.
+   * @throws {InvalidArgumentError} for a name that is not a valid shardcache namespace (`:`, whitespace, too long).
+   */
+  set namespace(name: string | undefined) {
+    this.#view = name === undefined ? undefined : this.#cache.namespace(name);
+    this.#name = name;
   }
 
   async get<Value>(key: string): Promise<Value | undefined> {
@@ -155,21 +169,16 @@ export class KeyvShardcache extends EventEmitter {
     if (this.opts.closeOnDisconnect) await this.#cache.close();
   }
 
-  #namespaceName(): string {
-    return this.namespace ?? this.opts.defaultNamespace;
-  }
-
-  /** One view per namespace name; Keyv may change the name at any time. */
+  /** The view of Keyv's namespace, or of `defaultNamespace` while Keyv gives none. */
   #namespace(): CacheNamespace {
-    const name = this.#namespaceName();
-    if (this.#view?.name !== name) this.#view = this.#cache.namespace(name);
+    this.#view ??= this.#cache.namespace(this.#name ?? this.opts.defaultNamespace);
     return this.#view;
   }
 
   /** The key without Keyv's `<namespace>:` prefix (Keyv itself treats `a` and `<namespace>:a` as one key). */
   #own(key: string): string {
     if (typeof key !== 'string') throw new InvalidArgumentError(`Keyv keys are strings, got ${typeof key}`);
-    const prefix = this.namespace === undefined ? undefined : `${this.namespace}:`;
+    const prefix = this.#name === undefined ? undefined : `${this.#name}:`;
     return prefix !== undefined && key.startsWith(prefix) && key.length > prefix.length ? key.slice(prefix.length) : key;
   }
 

@@ -97,6 +97,9 @@ describe.each(['memory', 'redis', 'memcached'] as const)('KeyvShardcache on %s',
     await expect(keyv.set('k', 'v', -5)).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(() => new KeyvShardcache({} as ShardedCache)).toThrow(InvalidArgumentError);
     expect(() => new KeyvShardcache(cache, { closeOnDisconnect: 'yes' as unknown as boolean })).toThrow(InvalidArgumentError);
+    // A Keyv namespace shardcache cannot use fails when the Keyv is made, not on every call.
+    expect(() => new Keyv({ store: store(), namespace: 'has:colon' })).toThrow(InvalidArgumentError);
+    expect(() => new Keyv({ store: store(), namespace: 'has space' })).toThrow(InvalidArgumentError);
   });
 
   if (backend === 'redis') {
