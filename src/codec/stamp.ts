@@ -1,20 +1,27 @@
 /**
- * The stored format of entries written by a refresh-ahead load: the value's
- * bytes (as the codec makes them) behind a 20-byte header holding when the
- * entry expires (wall clock, ms since the epoch, so every process reads it
- * alike) and how long its load took (XFetch's delta):
+ * The stored format of entries written by a refresh-ahead load: the value as
+ * the value format stores it (bytes, and memcached's flags word unchanged),
+ * behind a 24-byte header holding when the entry expires (wall clock, ms
+ * since the epoch, so every process reads it alike) and how long its load
+ * took (XFetch's delta):
  *
- *   0x03 'r' 'a' 0x01 | expiresAtMs float64 BE | loadMs float64 BE | value bytes
+ *   0xC1 'refresh' | expiresAtMs float64 BE | loadMs float64 BE | value bytes
  *
- * Only those entries carry it: everything else is stored as the codec makes
- * it, so other clients keep reading plain entries. Every read of this
+ * Only those entries carry it: everything else is stored as the format
+ * makes it, so other clients keep reading plain entries. Every read of this
  * client strips the header (a plain `get` of a stamped entry answers the
- * value). The default codec escapes strings that start with a byte up to
- * 0x03, so no value it writes can look stamped.
+ * value).
+ *
+ * What must stay true: no value another format writes can be taken for a
+ * stamped entry. 0xC1 never occurs in UTF-8, so no text starts with it, and
+ * the Redis marker (marked-bytes.ts) is 0xC1 's' 'c', not 0xC1 'r'; only
+ * binary (a Buffer stored bare, a custom codec's bytes) could start with
+ * these 8 bytes and also hold a finite expiry and load time after them.
  */
-import type { Codec } from './codec.js';
+import type { StoredValue } from '../backends/backend.js';
+import type { ValueFormat } from './codec.js';
 
-const MAGIC = Buffer.from([0x03, 0x72, 0x61, 0x01]);
+const MAGIC = Buffer.from([0xc1, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68]);
 const HEADER_BYTES = MAGIC.length + 16;
 
 /** A value with the metadata refresh-ahead keeps next to it. */
@@ -28,22 +35,22 @@ export class Stamped {
   ) {}
 }
 
-export function encodeStamped(stamped: Stamped, valueBytes: Buffer): Buffer {
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeDoubleBE(stamped.expiresAtMs, MAGIC.length);
-  header.writeDoubleBE(stamped.loadMs, MAGIC.length + 8);
-  return Buffer.concat([header, valueBytes]);
+export function encodeStamped(stamped: Stamped, value: StoredValue): StoredValue {
+  const bytes = Buffer.allocUnsafe(HEADER_BYTES + value.bytes.length);
+  MAGIC.copy(bytes, 0);
+  bytes.writeDoubleBE(stamped.expiresAtMs, MAGIC.length);
+  bytes.writeDoubleBE(stamped.loadMs, MAGIC.length + 8);
+  value.bytes.copy(bytes, HEADER_BYTES);
+  return { bytes, flags: value.flags };
 }
 
-function isStamped(bytes: Buffer): boolean {
-  return bytes.length >= HEADER_BYTES && bytes[0] === 0x03 && bytes[1] === 0x72 && bytes[2] === 0x61 && bytes[3] === 0x01;
-}
-
-/** The stored value: a `Stamped` for a stamped entry, else what the codec decodes. Throws what the codec throws. */
-export function decodeStored(bytes: Buffer, codec: Codec): unknown {
-  if (bytes[0] !== 0x03 || !isStamped(bytes)) return codec.decode(bytes);
-  const value = codec.decode(bytes.subarray(HEADER_BYTES));
-  if (value === undefined) return undefined;
-  return new Stamped(value, bytes.readDoubleBE(MAGIC.length), bytes.readDoubleBE(MAGIC.length + 8));
+/** The stored value: a `Stamped` for a stamped entry, else what the format decodes. Throws what the format throws. */
+export function decodeStored(stored: StoredValue, format: ValueFormat): unknown {
+  const { bytes, flags } = stored;
+  if (bytes[0] !== 0xc1 || bytes.length < HEADER_BYTES || bytes.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return format.decode(bytes, flags);
+  const expiresAtMs = bytes.readDoubleBE(MAGIC.length);
+  const loadMs = bytes.readDoubleBE(MAGIC.length + 8);
+  if (!(expiresAtMs > 0 && Number.isFinite(expiresAtMs) && loadMs >= 0 && Number.isFinite(loadMs))) return format.decode(bytes, flags);
+  const value = format.decode(bytes.subarray(HEADER_BYTES), flags);
+  return value === undefined ? undefined : new Stamped(value, expiresAtMs, loadMs);
 }

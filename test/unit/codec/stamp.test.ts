@@ -1,36 +1,49 @@
 /**
- * The refresh-ahead entry format (codec/stamp.ts): a 20-byte header before
- * the codec's bytes, and nothing the default codec writes can be taken for it.
+ * The refresh-ahead entry format (codec/stamp.ts): a 24-byte header before
+ * the value format's bytes, flags kept, and nothing another format writes
+ * taken for it.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultCodec, type Codec } from '../../../src/codec/codec.js';
+import { valueFormat, type Codec } from '../../../src/codec/codec.js';
 import { decodeStored, encodeStamped, Stamped } from '../../../src/codec/stamp.js';
 
-describe('stamped entries', () => {
-  it('round-trip value, expiry and load time, with the documented header', () => {
-    const bytes = encodeStamped(new Stamped({ id: 7 }, 1_764_600_000_123.5, 42.25), defaultCodec.encode({ id: 7 }));
-    expect([...bytes.subarray(0, 4)]).toEqual([0x03, 0x72, 0x61, 0x01]);
-    expect(bytes.readDoubleBE(4)).toBe(1_764_600_000_123.5);
-    expect(bytes.readDoubleBE(12)).toBe(42.25);
-    expect(bytes.subarray(20)).toEqual(defaultCodec.encode({ id: 7 }));
-    expect(decodeStored(bytes, defaultCodec)).toEqual(new Stamped({ id: 7 }, 1_764_600_000_123.5, 42.25));
-  });
+const typed = valueFormat('default', true);
+const marked = valueFormat('default', false);
 
-  it('reads plain entries through the codec as they are', () => {
-    for (const value of ['plain', { a: 1 }, Buffer.from([3, 0x72, 0x61, 1]), 0]) {
-      expect(decodeStored(defaultCodec.encode(value), defaultCodec)).toEqual(value);
+describe('stamped entries', () => {
+  it('round-trip value, flags, expiry and load time, with the documented header', () => {
+    for (const format of [typed, marked, valueFormat('raw', true), valueFormat('legacy', true)]) {
+      const inner = format.encode('hello');
+      const stored = encodeStamped(new Stamped('hello', 1_764_600_000_123.5, 42.25), inner);
+      expect(stored.bytes.subarray(0, 8).toString('latin1')).toBe('\xC1refresh');
+      expect(stored.bytes.readDoubleBE(8)).toBe(1_764_600_000_123.5);
+      expect(stored.bytes.readDoubleBE(16)).toBe(42.25);
+      expect(stored.bytes.subarray(24)).toEqual(inner.bytes);
+      expect(stored.flags).toBe(inner.flags);
+      expect(decodeStored(stored, format)).toEqual(new Stamped('hello', 1_764_600_000_123.5, 42.25));
     }
   });
 
-  it('never takes a string the default codec wrote for a stamped entry, even one spelling the header', () => {
-    const lookalike = '\x03ra\x01' + 'x'.repeat(40);
-    const encoded = defaultCodec.encode(lookalike);
-    expect(encoded[0]).toBe(0x02);
-    expect(decodeStored(encoded, defaultCodec)).toBe(lookalike);
+  it('reads plain entries through the format as they are, on both default formats', () => {
+    for (const format of [typed, marked]) {
+      for (const value of ['plain', '\u00c1refresh and more text', { a: 1 }, [1, 2], 0, Buffer.from('\xC1re', 'latin1')]) {
+        expect(decodeStored(format.encode(value), format)).toEqual(value);
+      }
+    }
   });
 
-  it('passes bytes too short for a header to the codec', () => {
+  it('never takes text for a stamped entry: 0xC1 starts no UTF-8, and strings with control characters are marked on Redis', () => {
+    const lookalike = '\u00c1refresh' + 'x'.repeat(40);
+    expect(decodeStored(typed.encode(lookalike), typed)).toBe(lookalike);
+    expect(decodeStored(marked.encode(lookalike), marked)).toBe(lookalike);
+  });
+
+  it('takes bytes for a stamped entry only with the whole header and a finite expiry and load time', () => {
     const raw: Codec = { encode: (value) => value as Buffer, decode: (bytes) => bytes.toString('latin1') };
-    expect(decodeStored(Buffer.from([0x03, 0x72, 0x61, 0x01, 0x00]), raw)).toBe('\x03ra\x01\x00');
+    const format = valueFormat(raw, true);
+    const short = Buffer.concat([Buffer.from('\xC1refresh', 'latin1'), Buffer.alloc(8)]);
+    expect(decodeStored({ bytes: short, flags: 0 }, format)).toBe(short.toString('latin1'));
+    const notFinite = Buffer.concat([Buffer.from('\xC1refresh', 'latin1'), Buffer.alloc(16, 0xff), Buffer.from('v')]);
+    expect(decodeStored({ bytes: notFinite, flags: 0 }, format)).toBe(notFinite.toString('latin1'));
   });
 });
