@@ -60,7 +60,7 @@ export class MaglevTable {
   static build(servers: readonly MaglevServer[], size = DEFAULT_TABLE_SIZE): MaglevTable {
     if (servers.length === 0) return new MaglevTable(servers, new Uint8Array(0), size);
     const slots = slotsFor(servers.length, size);
-    fill(servers, slots, new Uint8Array(size), apportion(servers.map((s) => s.weight), size, byName(servers)));
+    fill(servers, slots, apportion(servers.map((s) => s.weight), size, byName(servers)));
     return new MaglevTable(servers, slots, size);
   }
 
@@ -114,33 +114,47 @@ export class MaglevTable {
   /**
    * The table without the servers at `removed` (indexes; the survivors keep
    * their order, renumbered). Survivors keep every slot they hold; only the
-   * removed servers' slots change hands, each to a survivor below its new
-   * share, claimed along the survivors' permutations. So exactly the removed
+   * removed servers' slots change hands, shared among the survivors below
+   * their new share by how far below they are. So exactly the removed
    * servers' keys move, and balance stays within a slot or two of exact.
+   * One pass over the table: this runs on every ejection.
    */
   without(removed: ReadonlySet<number>): MaglevTable {
     const survivors: MaglevServer[] = [];
     const renumbered = new Int32Array(this.#servers.length).fill(-1);
-    this.#servers.forEach((server, i) => {
-      if (!removed.has(i)) renumbered[i] = survivors.push(server) - 1;
-    });
+    for (let i = 0; i < this.#servers.length; i++) if (!removed.has(i)) renumbered[i] = survivors.push(this.#servers[i]!) - 1;
     if (survivors.length === this.#servers.length) return this;
     if (survivors.length === 0) return MaglevTable.build([], this.#size);
-    const slots = slotsFor(survivors.length, this.#size);
-    const taken = new Uint8Array(this.#size);
-    const held = new Array<number>(survivors.length).fill(0);
+    const size = this.#size;
+    const slots = slotsFor(survivors.length, size);
+    const held = new Float64Array(survivors.length);
     let freed = 0;
-    this.#slots.forEach((server, slot) => {
-      const now = renumbered[server]!;
-      if (now === -1) return void freed++;
+    for (let slot = 0; slot < size; slot++) {
+      const now = renumbered[this.#slots[slot]!]!;
+      if (now === -1) {
+        freed++;
+        continue;
+      }
       slots[slot] = now;
-      taken[slot] = 1;
       held[now]!++;
-    });
+    }
     const total = survivors.reduce((sum, s) => sum + s.weight, 0);
-    const deficits = survivors.map((s, i) => Math.max(0, (this.#size * s.weight) / total - held[i]!));
-    fill(survivors, slots, taken, apportion(deficits, freed, byName(survivors)));
-    return new MaglevTable(survivors, slots, this.#size);
+    const deficits = survivors.map((s, i) => Math.max(0, (size * s.weight) / total - held[i]!));
+    const extra = apportion(deficits, freed, byName(survivors));
+    // Freed slots in table order, dealt round the survivors still owed some (name order).
+    const owed = byName(survivors).filter((i) => extra[i]! > 0);
+    let turn = 0;
+    for (let slot = 0; slot < size && owed.length > 0; slot++) {
+      if (renumbered[this.#slots[slot]!] !== -1) continue;
+      const survivor = owed[turn]!;
+      slots[slot] = survivor;
+      if (--extra[survivor]! === 0) {
+        owed[turn] = owed[owed.length - 1]!;
+        owed.pop();
+      } else turn++;
+      if (turn >= owed.length) turn = 0;
+    }
+    return new MaglevTable(survivors, slots, size);
   }
 
   /**
@@ -161,14 +175,15 @@ export class MaglevTable {
     slots.set(this.#slots);
     const newcomer = this.#servers.length;
     const { offset, skip } = permutation(server.name, this.#size);
-    for (let j = 0, claimed = 0; claimed < share && j < this.#size; j++) {
-      const slot = (offset + j * skip) % this.#size;
+    for (let j = 0, slot = offset, claimed = 0; claimed < share && j < this.#size; j++) {
       const owner = slots[slot]!;
       if (give[owner]! > 0) {
         give[owner]!--;
         slots[slot] = newcomer;
         claimed++;
       }
+      slot += skip;
+      if (slot >= this.#size) slot -= this.#size;
     }
     return new MaglevTable(servers, slots, this.#size);
   }
@@ -181,29 +196,47 @@ function slotsFor(servers: number, size: number): Slots {
 }
 
 /**
- * Maglev's population loop over the slots not `taken`: servers take turns
- * in name order (so the result does not depend on the configured order),
- * each claiming the next free slot of its permutation, until server i has
- * claimed `quota[i]` more. A server of quota q takes q / q_max of a turn per
+ * Maglev's population loop: servers take turns in name order (so the
+ * result does not depend on the configured order), each claiming the next
+ * free slot of its permutation, until server i has claimed `quota[i]`. A server of quota q takes q / q_max of a turn per
  * round, so all reach their quota at about the same round.
  */
-function fill(servers: readonly MaglevServer[], slots: Slots, taken: Uint8Array, quota: readonly number[]): void {
+function fill(servers: readonly MaglevServer[], slots: Slots, quota: readonly number[]): void {
   const size = slots.length;
-  const walks = byName(servers).map((server) => ({ server, ...permutation(servers[server]!.name, size), next: 0, claimed: 0, credit: 0, quota: quota[server]! }));
+  const taken = new Uint8Array(size);
+  const order = byName(servers);
+  const count = order.length;
+  // Walk state per turn, in typed arrays: this loop visits every slot at least once.
+  const position = new Int32Array(count);
+  const skip = new Int32Array(count);
+  const claimed = new Float64Array(count);
+  const credit = new Float64Array(count);
+  const perRound = new Float64Array(count);
   const largest = quota.reduce((max, q) => Math.max(max, q), 0);
+  order.forEach((server, turn) => {
+    const walk = permutation(servers[server]!.name, size);
+    position[turn] = walk.offset;
+    skip[turn] = walk.skip;
+    perRound[turn] = quota[server]! / largest;
+  });
   let left = quota.reduce((sum, q) => sum + q, 0);
   while (left > 0) {
-    for (const walk of walks) {
-      walk.credit += walk.quota / largest;
-      while (walk.credit >= 1 && walk.claimed < walk.quota) {
-        walk.credit -= 1;
-        // offset + next * skip < size^2 < 2^53: exact.
-        let slot = (walk.offset + walk.next * walk.skip) % size;
-        while (taken[slot] === 1) slot = (walk.offset + ++walk.next * walk.skip) % size;
+    for (let turn = 0; turn < count; turn++) {
+      const server = order[turn]!;
+      credit[turn]! += perRound[turn]!;
+      while (credit[turn]! >= 1 && claimed[turn]! < quota[server]!) {
+        credit[turn]! -= 1;
+        // Next free slot of this server's permutation: slot + skip mod size, in int32.
+        let slot = position[turn]!;
+        while (taken[slot] === 1) {
+          slot += skip[turn]!;
+          if (slot >= size) slot -= size;
+        }
         taken[slot] = 1;
-        slots[slot] = walk.server;
-        walk.next++;
-        walk.claimed++;
+        slots[slot] = server;
+        slot += skip[turn]!;
+        position[turn] = slot >= size ? slot - size : slot;
+        claimed[turn]!++;
         left--;
       }
     }
