@@ -12,7 +12,10 @@
  * - Maglev (Eisenbud et al., 2016): exact shares from the table, and the
  *   keys moved when one node leaves, for a plain rebuild of the smaller pool
  *   (the paper's method) and for shardcache's derivation from the previous
- *   table (`Ring.without`), both counted on every slot (exact, no sampling).
+ *   table (`Ring.without`), both counted on every slot (exact, no sampling);
+ *   and the price of deriving: the share of slots on which a table grown
+ *   live by one node (`Ring.with`) differs from a fresh build of the grown
+ *   list (what a process started with the new list computes).
  *
  *   cd bench && npx tsx ring-choice.ts [--quick]
  */
@@ -102,6 +105,14 @@ for (const size of SIZES) {
   const full = MaglevTable.build(pool);
   const shares = full.shares();
   const maglevMaxOverMean = Math.max(...shares) * size;
+  const joiner: MaglevServer = { name: '10.255.255.254:11211', weight: 1 };
+  const grown = full.with(joiner);
+  const fresh = MaglevTable.build([...pool, joiner]);
+  let differing = 0;
+  for (let slot = 0; slot < full.size; slot++) {
+    const hash = Math.floor(((slot + 0.5) * 2 ** 32) / full.size);
+    if (grown.lookup(hash) !== fresh.lookup(hash)) differing++;
+  }
   rows.push([
     String(size),
     sampledMaxOverMean.toFixed(3),
@@ -110,12 +121,13 @@ for (const size of SIZES) {
     maglevMaxOverMean.toFixed(4),
     `${movedOverIdeal(full, MaglevTable.build(survivors), pool, survivors, removed).toFixed(2)}x`,
     `${movedOverIdeal(full, full.without(new Set([removed])), pool, survivors, removed).toFixed(2)}x`,
+    `${((differing / full.size) * 100).toFixed(2)}%`,
   ]);
 }
 console.log(`\n## Balanced ring: multi-probe (${PROBES} probes) against Maglev (${KEYS.toLocaleString('en-US')} keys, ${REPEATS} alternating timing repeats)\n`);
 console.log(
   table(
-    ['nodes', 'multi-probe max/mean (sampled)', 'sampling noise, ~3 sd', 'multi-probe lookup speed / fast (< 1: slower)', 'maglev max/mean (exact)', 'maglev rebuilt: moved / ideal', 'maglev derived (shardcache): moved / ideal'],
+    ['nodes', 'multi-probe max/mean (sampled)', 'sampling noise, ~3 sd', 'multi-probe lookup speed / fast (< 1: slower)', 'maglev max/mean (exact)', 'maglev rebuilt: moved / ideal', 'maglev derived (shardcache): moved / ideal', 'grown live vs fresh build: slots differing'],
     rows,
   ),
 );
