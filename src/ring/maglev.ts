@@ -22,6 +22,7 @@
  * survivors (measured: BENCHMARKS.md, "A balanced ring mode").
  */
 import { hash as oneShotHash } from 'node:crypto';
+import { apportion } from './apportion.js';
 
 export interface MaglevServer {
   /** The text hashed for the server's permutation. Unique in the pool. */
@@ -252,18 +253,4 @@ function permutation(name: string, size: number): { offset: number; skip: number
 /** Server indexes in name order: turns and ties follow it, so the configured order changes nothing. */
 function byName(servers: readonly MaglevServer[]): number[] {
   return servers.map((_, i) => i).sort((a, b) => (servers[a]!.name < servers[b]!.name ? -1 : servers[a]!.name > servers[b]!.name ? 1 : a - b));
-}
-
-/** `count` whole units shared in proportion to `shares` by largest remainder, ties in `order`. */
-function apportion(shares: readonly number[], count: number, order: readonly number[]): number[] {
-  const total = shares.reduce((sum, w) => sum + w, 0);
-  if (total === 0) return shares.map(() => 0);
-  const exact = shares.map((w) => (count * w) / total);
-  const result = exact.map(Math.floor);
-  let left = count - result.reduce((sum, q) => sum + q, 0);
-  const rank = new Array<number>(shares.length);
-  order.forEach((server, position) => (rank[server] = position));
-  const byRemainder = exact.map((value, i) => ({ i, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || rank[a.i]! - rank[b.i]!);
-  for (let k = 0; left > 0; k++, left--) result[byRemainder[k % byRemainder.length]!.i]!++;
-  return result;
 }
