@@ -355,7 +355,7 @@ async function main(): Promise<void> {
       results.map((r) => [String(r.nodes), ...CONTENDERS.map((c) => ns(r.rates[c]))]),
     ),
   );
-  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios and the bootstrap 95% interval of their median:\n');
+  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios and the bootstrap 95% interval of the ratio:\n');
   console.log(
     table(
       ['nodes', 'maglev vs fast (≥ 1.00x)', 'fast vs hashring cold (≥ 15x)', 'fast vs xxhash32 floor (≥ 0.40x, i.e. ≤ 2.5x the hash)', 'ketama vs hashring cold (≥ 4x)', 'ketama vs md5 node:crypto', 'ketama vs js-md5', 'fast warm vs hashring warm', 'ketama warm vs hashring warm'],

@@ -11,15 +11,16 @@
  *   shardcache is faster, < 1 slower;
  * - "paired range" is the min..max over repeats of the ratio within one
  *   repeat (both measured back to back), a cheap read on the noise;
- * - "95% CI" is a bootstrap interval of the median of those per-repeat
- *   ratios (stats.ts): where the ratio would land on rerunning, and what
- *   `npm run bench -- --compare` checks against the recorded baseline;
+ * - "95% CI" is a bootstrap interval of the ratio, resampling whole
+ *   repeats (each keeps its pair of rates; stats.ts): where the ratio would
+ *   land on rerunning, and what `npm run bench -- --compare` checks against
+ *   the recorded baseline;
  * - a target is a minimum ratio against one peer.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
-import { bootstrapMedian, type Interval, table } from './stats.js';
+import { bootstrapRatio, type Interval, table } from './stats.js';
 import { SUT_ORIGIN } from './sut.js';
 
 export interface BenchArgs {
@@ -116,7 +117,7 @@ export interface ComparisonRow {
   readonly ratio: number | undefined;
   readonly pairedMin: number | undefined;
   readonly pairedMax: number | undefined;
-  /** Bootstrap 95% interval of the median per-repeat ratio. */
+  /** Bootstrap 95% interval of `ratio`, resampling whole repeats. */
   readonly interval: Interval | undefined;
   readonly target: number | undefined;
   readonly met: boolean | undefined;
@@ -155,7 +156,7 @@ export function compare(comparison: Comparison): ComparisonResult {
       ratio,
       pairedMin: paired.length ? Math.min(...paired) : undefined,
       pairedMax: paired.length ? Math.max(...paired) : undefined,
-      interval: bootstrapMedian(paired),
+      interval: isSubject ? undefined : bootstrapRatio(subject.rates, c.rates),
       target,
       met: target === undefined || ratio === undefined ? undefined : ratio >= target && !unreliable,
       void: unreliable,
@@ -218,7 +219,7 @@ export function render(result: ComparisonResult): string {
 }
 
 export const RATIO_LEGEND =
-  'ratio = shardcache rate / peer rate (> 1: shardcache faster); paired range = min–max of the per-repeat ratios; 95% CI = bootstrap interval of their median; medians over repeats; ' +
+  'ratio = shardcache rate / peer rate (> 1: shardcache faster); paired range = min–max of the per-repeat ratios; 95% CI = bootstrap interval of the ratio over the paired repeats; medians over repeats; ' +
   'misses = seeded keys read back empty while timed (VOID: a contender that answers misses is not comparable, the target counts as missed)';
 
 export function missedTargets(results: readonly ComparisonResult[]): string[] {

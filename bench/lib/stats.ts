@@ -32,25 +32,32 @@ export const CONFIDENCE = 0.95;
 const RESAMPLES = 2_000;
 
 /**
- * Percentile bootstrap interval of the median of `values` (Efron): resample
- * the values with replacement `resamples` times, take each resample's
- * median, and report the middle `confidence` of those medians. Seeded, so a
- * given set of values always gives the same interval. With one value the
- * interval is that value: a single repeat says nothing about the spread.
+ * Percentile bootstrap interval (Efron) of a ratio of medians over paired
+ * repeats: repeat i measured `subject[i]` and `peer[i]` back to back, so a
+ * resample draws repeat indexes with replacement and keeps each pair
+ * together; each resample gives median(subject) / median(peer), and the
+ * interval is the middle `confidence` of those. Seeded, so the same repeats
+ * always give the same interval. One repeat gives its own ratio: a single
+ * pair says nothing about the spread.
  */
-export function bootstrapMedian(values: readonly number[], { resamples = RESAMPLES, confidence = CONFIDENCE, seed = 1 } = {}): Interval | undefined {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return undefined;
+export function bootstrapRatio(subject: readonly number[], peer: readonly number[], { resamples = RESAMPLES, confidence = CONFIDENCE, seed = 1 } = {}): Interval | undefined {
+  const pairs = subject.flatMap((s, i) => (Number.isFinite(s) && Number.isFinite(peer[i]) && peer[i]! > 0 ? [[s, peer[i]!] as const] : []));
+  if (pairs.length === 0) return undefined;
   const random = mulberry32(seed);
-  const sample = new Float64Array(finite.length);
-  const medians = new Float64Array(resamples);
+  const a = new Float64Array(pairs.length);
+  const b = new Float64Array(pairs.length);
+  const ratios = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < finite.length; i++) sample[i] = finite[Math.floor(random() * finite.length)]!;
-    medians[r] = medianOf(sample.sort());
+    for (let i = 0; i < pairs.length; i++) {
+      const [s, p] = pairs[Math.floor(random() * pairs.length)]!;
+      a[i] = s;
+      b[i] = p;
+    }
+    ratios[r] = medianOf(a.sort()) / medianOf(b.sort());
   }
-  medians.sort();
+  ratios.sort();
   const tail = (1 - confidence) / 2;
-  return { low: medians[Math.floor(tail * (resamples - 1))]!, high: medians[Math.ceil((1 - tail) * (resamples - 1))]! };
+  return { low: ratios[Math.floor(tail * (resamples - 1))]!, high: ratios[Math.ceil((1 - tail) * (resamples - 1))]! };
 }
 
 function medianOf(sorted: Float64Array): number {

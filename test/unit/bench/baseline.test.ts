@@ -1,40 +1,54 @@
-/** The benchmarks' bootstrap intervals and the `--compare` check against bench/baseline.json. */
+/** The benchmarks' bootstrap intervals of ratios and the `--compare` check against bench/baseline.json. */
 import { describe, expect, it } from 'vitest';
 import { compareToBaseline, parseBaseline, ratiosOf, type Baseline } from '../../../bench/lib/baseline.js';
-import { bootstrapMedian } from '../../../bench/lib/stats.js';
+import { bootstrapRatio } from '../../../bench/lib/stats.js';
 
-describe('bootstrap interval of the median', () => {
-  it('brackets the median, is reproducible, and narrows as repeats agree', () => {
-    const noisy = [0.71, 0.93, 1.02, 0.88, 1.2, 0.95, 0.81, 1.1, 0.99];
-    const interval = bootstrapMedian(noisy)!;
-    expect(interval.low).toBeLessThanOrEqual(0.95);
-    expect(interval.high).toBeGreaterThanOrEqual(0.95);
-    expect(interval.low).toBeGreaterThanOrEqual(Math.min(...noisy));
-    expect(interval.high).toBeLessThanOrEqual(Math.max(...noisy));
-    expect(bootstrapMedian(noisy)).toEqual(interval);
-    const tight = bootstrapMedian([0.99, 1.0, 1.01, 1.0, 0.995, 1.005, 1.0, 0.99, 1.01])!;
+describe('bootstrap interval of a ratio over paired repeats', () => {
+  const subject = [7.1, 9.3, 10.2, 8.8, 12.0, 9.5, 8.1, 11.0, 9.9];
+  const peer = [10, 10, 10.5, 9.5, 11, 10, 9, 10.2, 10.1];
+  const ratioOfMedians = 9.5 / 10;
+
+  it('brackets the ratio of medians, is reproducible, and narrows as repeats agree', () => {
+    const interval = bootstrapRatio(subject, peer)!;
+    expect(interval.low).toBeLessThanOrEqual(ratioOfMedians);
+    expect(interval.high).toBeGreaterThanOrEqual(ratioOfMedians);
+    expect(bootstrapRatio(subject, peer)).toEqual(interval);
+    const steady = [9.9, 10, 10.1, 10, 9.95, 10.05, 10, 9.9, 10.1];
+    const tight = bootstrapRatio(steady, peer.map(() => 10))!;
     expect(tight.high - tight.low).toBeLessThan(interval.high - interval.low);
+    expect(tight.low).toBeLessThanOrEqual(1);
+    expect(tight.high).toBeGreaterThanOrEqual(1);
   });
 
-  it('covers the true median of the sampled distribution about 95% of the time', () => {
-    // Draws from a uniform distribution on [0.5, 1.5] (median 1), 21 repeats each, as the mget bench takes.
+  it('keeps pairs together: a shared drift across repeats does not widen the interval', () => {
+    // Both sides slow down together repeat by repeat (a neighbour's load); the ratio is 2 throughout.
+    const drift = [1, 0.5, 1.5, 0.8, 1.2, 0.6, 1.4, 0.9, 1.1];
+    const interval = bootstrapRatio(drift.map((d) => 2 * d), drift)!;
+    expect(interval.low).toBeGreaterThan(1.5);
+    expect(interval.high).toBeLessThan(2.5);
+  });
+
+  it('covers the true ratio about 95% of the time', () => {
+    // Rates drawn uniformly from [0.5, 1.5] (median 1) for both sides, 21 repeats as the mget bench takes: true ratio 1.
     let seed = 99;
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     let covered = 0;
     const trials = 200;
     for (let t = 0; t < trials; t++) {
-      const values = Array.from({ length: 21 }, () => 0.5 + random());
-      const interval = bootstrapMedian(values, { resamples: 500, seed: t + 1 })!;
+      const a = Array.from({ length: 21 }, () => 0.5 + random());
+      const b = Array.from({ length: 21 }, () => 0.5 + random());
+      const interval = bootstrapRatio(a, b, { resamples: 500, seed: t + 1 })!;
       if (interval.low <= 1 && interval.high >= 1) covered++;
     }
     expect(covered / trials).toBeGreaterThan(0.88);
     expect(covered / trials).toBeLessThan(0.995);
   });
 
-  it('gives the value itself for one repeat, and nothing for none', () => {
-    expect(bootstrapMedian([1.3])).toEqual({ low: 1.3, high: 1.3 });
-    expect(bootstrapMedian([])).toBeUndefined();
-    expect(bootstrapMedian([Number.NaN])).toBeUndefined();
+  it('gives the ratio itself for one repeat, and nothing without a usable pair', () => {
+    expect(bootstrapRatio([1.3], [1])).toEqual({ low: 1.3, high: 1.3 });
+    expect(bootstrapRatio([], [])).toBeUndefined();
+    expect(bootstrapRatio([Number.NaN], [1])).toBeUndefined();
+    expect(bootstrapRatio([1], [0])).toBeUndefined();
   });
 });
 
