@@ -23,11 +23,14 @@ export type {
   MetricsRegistry,
   NodeObject,
   NodeSpec,
+  ReplicaReads,
+  ReplicationOptions,
   RingAlgorithm,
   RingCompat,
   RingOptions,
   ShardcacheOptions,
   TimeoutOptions,
+  WarmupOptions,
 } from './config/options.js';
 export {
   BreakerOpenError,

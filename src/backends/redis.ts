@@ -152,6 +152,11 @@ export class RedisBackend implements Backend {
     if (failed) throw this.#nodeError(failed[0]);
   }
 
+  async add(key: string, value: Buffer, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.#run(() => (ttlSeconds > 0 ? this.#client.set(key, value, 'EX', ttlSeconds, 'NX') : this.#client.set(key, value, 'NX')));
+    return reply === 'OK';
+  }
+
   async del(key: string): Promise<boolean> {
     return (await this.#run(() => this.#client.del(key))) > 0;
   }

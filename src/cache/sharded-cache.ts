@@ -20,6 +20,7 @@ import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { ShardcacheEmitter } from '../events.js';
 import type { CacheHealth } from '../observability/health-report.js';
 import type { CacheStats } from '../observability/cache-stats.js';
+import type { CacheNode } from '../node/node.js';
 import type { NodeMembership } from '../routing/membership.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
 import type { Cache } from './cache.js';
@@ -160,6 +161,22 @@ export class ShardedCache implements Cache {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     return this.#membership.ring.lookup(key)!.address;
+  }
+
+  /**
+   * `host:port` of every node holding `key` now (`replication.copies` of
+   * them, fewer while nodes are out): distinct, the owner (`nodeFor`) first,
+   * then the next copies clockwise on the ring.
+   * @throws {InvalidKeyError} for an invalid key.
+   * @example
+   * cache.nodesFor('user:1'); // ['10.0.0.2:11211', '10.0.0.3:11211']
+   */
+  nodesFor(key: string): string[] {
+    this.#assertOpen();
+    checkKey(key, this.#keyRules);
+    const copies: CacheNode[] = [];
+    const count = this.#membership.copiesOf(key, copies);
+    return copies.slice(0, count).map((node) => node.address);
   }
 
   /**

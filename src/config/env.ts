@@ -8,7 +8,7 @@ import type { ShardcacheOptions } from './options.js';
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
 /** The names of `T`'s options that a text can hold (strings, numbers), from the types: a misspelt name does not compile. */
 type Scalar<T> = { [K in keyof T]-?: NonNullable<T[K]> extends string | number ? K & string : never }[keyof T];
-type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics'>>;
+type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics' | 'replication' | 'warmup'>>;
 type Top = Scalar<ShardcacheOptions>;
 
 function number(option: Top): Setter;
@@ -51,6 +51,10 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_HEALTH_MIN_HIT_RATE_SAMPLES: number('health', 'minHitRateSamples'),
   SHARDCACHE_BREAKER_ERROR_THRESHOLD_PERCENTAGE: number('breaker', 'errorThresholdPercentage'),
   SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: number('breaker', 'resetTimeoutMs'),
+  SHARDCACHE_REPLICATION_COPIES: number('replication', 'copies'),
+  SHARDCACHE_REPLICATION_READS: text('replication', 'reads'),
+  SHARDCACHE_WARMUP_DURATION_MS: number('warmup', 'durationMs'),
+  SHARDCACHE_WARMUP_TTL_SECONDS: number('warmup', 'ttlSeconds'),
   SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number('namespaceVersionCacheMs'),
   SHARDCACHE_DEFAULT_TTL_SECONDS: number('defaultTtlSeconds'),
   SHARDCACHE_MAX_VALUE_BYTES: number('maxValueBytes'),

@@ -29,17 +29,29 @@ import { ReturnJournal } from './return-journal.js';
 /** Journal rounds before giving up on a readmission under heavy writes (the next probe tries again). */
 const MAX_CLEANUP_ROUNDS = 5;
 
+/** Where one copy of a write goes, and the TTL it may keep there. */
+export interface CopyRoute {
+  readonly node: CacheNode;
+  readonly ttlSeconds: number;
+}
+
 export class NodeMembership implements Membership {
-  readonly #full: Ring<CacheNode>;
+  #full: Ring<CacheNode>;
   readonly #byAddress: Map<string, CacheNode>;
   readonly #ejected = new Set<string>();
-  readonly #maxEjected: number;
+  #maxEjected: number;
   readonly #journal: ReturnJournal;
   readonly #health: Required<HealthOptions>;
   readonly #events: ShardcacheEmitter;
+  /** Nodes holding each key (`replication.copies`). */
+  readonly copies: number;
+  readonly #readmitted: ((node: CacheNode) => void)[] = [];
+  /** Scratch for `routeCopies`: the ring is synchronous, so one buffer of each serves every call. */
+  readonly #servingCopies: CacheNode[] = [];
+  readonly #placedCopies: CacheNode[] = [];
   #current: Ring<CacheNode>;
 
-  constructor(ring: Ring<CacheNode>, health: Required<HealthOptions>, events: ShardcacheEmitter) {
+  constructor(ring: Ring<CacheNode>, health: Required<HealthOptions>, events: ShardcacheEmitter, copies = 1) {
     this.#full = ring;
     this.#current = ring;
     this.#byAddress = new Map(ring.members.map((node) => [node.address, node]));
@@ -47,7 +59,68 @@ export class NodeMembership implements Membership {
     this.#journal = new ReturnJournal(health.returnJournalLimit);
     this.#health = health;
     this.#events = events;
+    this.copies = copies;
     for (const node of ring.members) node.joinMembership(this);
+  }
+
+  /** The ring of every member, out or not: where keys are placed. */
+  get placement(): Ring<CacheNode> {
+    return this.#full;
+  }
+
+  /** The copies of `key` on the serving ring, owner first, written to `out` (no allocation); how many. */
+  copiesOf(key: string, out: CacheNode[]): number {
+    return this.#current.copiesOf(key, this.copies, out);
+  }
+
+  /** Whether `node` is on the serving ring now. */
+  isServing(node: CacheNode): boolean {
+    return !this.#ejected.has(node.address) && this.#byAddress.get(node.address) === node;
+  }
+
+  /** Runs `listener` in the tick a node returns to the ring (after its clean-up). */
+  onReadmitted(listener: (node: CacheNode) => void): void {
+    this.#readmitted.push(listener);
+  }
+
+  /**
+   * Where each copy of a write or delete of `key` goes: its copies on the
+   * serving ring. A node standing in for an ejected copy (it is not a copy of
+   * the key on the full ring) keeps the capped TTL, and the key is journaled
+   * for each ejected copy, so it is deleted from that copy before it returns
+   * and from the stand-in once it does.
+   */
+  routeCopies(key: string, ttlSeconds: number): CopyRoute[] {
+    const serving = this.#servingCopies;
+    const count = this.#current.copiesOf(key, this.copies, serving);
+    const routes = new Array<CopyRoute>(count);
+    if (this.#ejected.size === 0) {
+      for (let i = 0; i < count; i++) routes[i] = { node: serving[i]!, ttlSeconds };
+      return routes;
+    }
+    const placed = this.#placedCopies;
+    const placedCount = this.#full.copiesOf(key, this.copies, placed);
+    const isPlaced = (node: CacheNode) => {
+      for (let j = 0; j < placedCount; j++) if (placed[j] === node) return true;
+      return false;
+    };
+    const cap = this.#health.failoverTtlSeconds;
+    const standIns: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const node = serving[i]!;
+      if (isPlaced(node)) routes[i] = { node, ttlSeconds };
+      else {
+        routes[i] = { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
+        standIns.push(node.address);
+      }
+    }
+    for (let i = 0; i < placedCount; i++) {
+      const copy = placed[i]!.address;
+      if (!this.#ejected.has(copy)) continue;
+      if (standIns.length === 0) this.#journal.record(copy, key);
+      for (const standIn of standIns) this.#journal.record(copy, key, standIn);
+    }
+    return routes;
   }
 
   /** The ring of nodes currently serving. */
@@ -126,6 +199,7 @@ export class NodeMembership implements Membership {
     this.#journal.close(node.address);
     this.#ejected.delete(node.address);
     this.#current = this.#full.without(this.#ejected);
+    for (const listener of this.#readmitted) listener(node);
     return { invalidatedKeys, flushed };
   }
 

@@ -15,40 +15,26 @@
  *   batch writes encode every value before anything is sent.
  * - An aborted signal stops retries: nothing more is sent for that caller.
  */
-import type { Codec } from '../codec/codec.js';
-import { describe } from '../config/node-spec.js';
 import type { ResolvedOptions } from '../config/options.js';
-import type { CacheCounters } from '../counters.js';
-import { debug, describeError } from '../debug.js';
-import { InvalidValueError, WriteFailedError } from '../errors.js';
+import { WriteFailedError } from '../errors.js';
 import { countsAgainstNode } from '../node/classify.js';
 import type { CacheNode } from '../node/node.js';
-import type { ReadTally } from '../node/node-stats.js';
 import type { CallOptions, KeyResult, Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
 import { scatter, type Batch } from './scatter.js';
-
-export interface RouterOptions {
-  readonly timeouts: ResolvedOptions['timeouts'];
-  readonly maxValueBytes: number;
-  readonly codec: Codec;
-}
+import type { Values } from './values.js';
 
 type Retry = { keys: string[]; positions: number[] };
 
 export class Router implements Store {
   readonly #membership: NodeMembership;
-  readonly #codec: Codec;
+  readonly #values: Values;
   readonly #timeouts: ResolvedOptions['timeouts'];
-  readonly #maxValueBytes: number;
-  readonly #reads: CacheCounters['reads'];
 
-  constructor(membership: NodeMembership, reads: CacheCounters['reads'], options: RouterOptions) {
+  constructor(membership: NodeMembership, values: Values, timeouts: ResolvedOptions['timeouts']) {
     this.#membership = membership;
-    this.#reads = reads;
-    this.#codec = options.codec;
-    this.#timeouts = options.timeouts;
-    this.#maxValueBytes = options.maxValueBytes;
+    this.#values = values;
+    this.#timeouts = timeouts;
   }
 
   // Promise chains rather than async functions: this is the hottest path.
@@ -59,10 +45,10 @@ export class Router implements Store {
   #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (bytes) => this.#answer(bytes, node.stats.reads.get, node.address),
+      (bytes) => this.#values.answer(bytes, node.stats.reads.get, node.address),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
-        this.#reads.failures++;
+        this.#values.failed();
         return undefined;
       },
     );
@@ -98,7 +84,7 @@ export class Router implements Store {
     return batch.node.call('getMany', options?.deadlineMs ?? this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
         for (let i = 0; i < keys.length; i++) {
-          const value = this.#answer(values[i], tally, node);
+          const value = this.#values.answer(values[i], tally, node);
           results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
         }
       },
@@ -111,21 +97,21 @@ export class Router implements Store {
           }
           return;
         }
-        this.#reads.failures += keys.length;
+        this.#values.failed(keys.length);
         for (let i = 0; i < keys.length; i++) results[positions[i]!] = { key: keys[i]!, status: 'failed', value: undefined, node };
       },
     );
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const bytes = this.encode(value);
+    const bytes = this.#values.encode(value);
     const route = this.#membership.routeWrite(key, ttlSeconds);
     await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
     const encoded = new Map<string, Buffer>();
-    for (const [key, value] of entries) encoded.set(key, this.encode(value));
+    for (const [key, value] of entries) encoded.set(key, this.#values.encode(value));
     // Grouped by node and by TTL: stand-in writes carry the capped TTL.
     const groups = new Map<CacheNode, Map<number, [string, Buffer][]>>();
     for (const [key, bytes] of encoded) {
@@ -159,55 +145,6 @@ export class Router implements Store {
     }
     const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
     await settleAll('mdel', [...byNode].map(([node, list]) => ({ node, send: () => node.call('delMany', deadlineMs, (backend) => backend.delMany(list)) })));
-  }
-
-  /**
-   * The bytes stored for `value`.
-   * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
-   */
-  encode(value: unknown): Buffer {
-    if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let encoded: unknown;
-    try {
-      encoded = this.#codec.encode(value);
-    } catch (error) {
-      if (error instanceof InvalidValueError) throw error;
-      throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
-    }
-    // The backends write Buffers only: a custom codec's Uint8Array is viewed as one (no copy); anything else would fail deep in a wire client.
-    if (!Buffer.isBuffer(encoded)) {
-      if (!(encoded instanceof Uint8Array)) throw new InvalidValueError(`codec.encode must return a Buffer, got ${describe(encoded)}`);
-      encoded = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-    }
-    const bytes = encoded as Buffer;
-    if (bytes.length > this.#maxValueBytes) throw new InvalidValueError(`value is ${bytes.length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
-    return bytes;
-  }
-
-  /**
-   * Decodes a read; counts the hit or miss, for the cache and for the node
-   * that answered. An undecodable value is a miss, counted as such too.
-   */
-  #answer(bytes: Buffer | undefined, tally: ReadTally, node: string): unknown {
-    let value: unknown;
-    if (bytes !== undefined) {
-      try {
-        value = this.#codec.decode(bytes);
-      } catch (error) {
-        value = undefined;
-        this.#reads.undecodable++;
-        tally.undecodable++;
-        debug('a value from %s could not be decoded (%s): answered as a miss', node, describeError(error));
-      }
-    }
-    if (value === undefined) {
-      this.#reads.misses++;
-      tally.misses++;
-    } else {
-      this.#reads.hits++;
-      tally.hits++;
-    }
-    return value;
   }
 }
 
