@@ -34,6 +34,7 @@ import { Values } from './routing/values.js';
 import { ReplicaRouter } from './routing/replica-router.js';
 import { StaleCopies } from './routing/stale-copies.js';
 import { Warmup } from './routing/warmup.js';
+import { PoolChange } from './routing/pool-change.js';
 import { ClosedError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
@@ -93,6 +94,16 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const lifecycle = { closed: false };
   const values = new Values(resolved.codec ?? defaultCodec, resolved.maxValueBytes, counters.reads);
   const replicas = createReplicaRouting(membership, values, resolved, clock);
+  // `nodes` is the pool reports, metrics and shardcache/testing read: setNodes changes it in place.
+  const poolChange = new PoolChange({
+    membership,
+    pool: nodes,
+    createNode: (node) => new CacheNode(node, createBackend(node, resolved), healthOptions),
+    connectMs,
+    warmup: replicas?.warmup,
+    stale: replicas?.stale,
+    closed: () => lifecycle.closed,
+  });
   const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
   const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
   const assertOpen = () => {
@@ -107,6 +118,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     namespaces: new NamespaceVersions(membership, clock, resolved, assertOpen, counters.loads),
     reports: createReports(nodes, counters, clock, resolved.health),
     lifecycle,
+    poolChange,
     onClose: () => {
       replicas?.stale.close();
       detachMetrics?.();
@@ -117,7 +129,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
 }
 
 /** The replicated routing layer, when copies or warm-up are configured; undefined leaves the plain router in the chain. */
-function createReplicaRouting(membership: NodeMembership, values: Values, options: ResolvedOptions, clock: Clock): { router: ReplicaRouter; stale: StaleCopies } | undefined {
+function createReplicaRouting(membership: NodeMembership, values: Values, options: ResolvedOptions, clock: Clock): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined } | undefined {
   const { replication, warmup: warmupOptions, health, timeouts } = options;
   if (replication.copies === 1 && warmupOptions.durationMs === 0) return undefined;
   const stale = new StaleCopies({
@@ -135,7 +147,7 @@ function createReplicaRouting(membership: NodeMembership, values: Values, option
     warmup = live;
   }
   const router = new ReplicaRouter(membership, values, stale, warmup, { timeouts, reads: replication.reads, warmupTtlSeconds: warmupOptions.ttlSeconds });
-  return { router, stale };
+  return { router, stale, warmup };
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {

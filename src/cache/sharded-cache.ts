@@ -22,6 +22,8 @@ import type { CacheHealth } from '../observability/health-report.js';
 import type { CacheStats } from '../observability/cache-stats.js';
 import type { CacheNode } from '../node/node.js';
 import type { NodeMembership } from '../routing/membership.js';
+import type { NodeChanges, PoolChange } from '../routing/pool-change.js';
+import type { NodeSpec } from '../config/options.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
 import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
@@ -41,6 +43,8 @@ export interface CacheDependencies {
   readonly reports: { stats(): CacheStats; health(): CacheHealth };
   /** Shared with the layers that must know (write-backs stop once closed). */
   readonly lifecycle: { closed: boolean };
+  /** Live membership changes (`setNodes`). */
+  readonly poolChange: Pick<PoolChange, 'setNodes'>;
   /** Runs once when the cache closes (the metrics adapter detaching). */
   readonly onClose?: () => void;
 }
@@ -56,6 +60,7 @@ export class ShardedCache implements Cache {
   readonly #reports: CacheDependencies['reports'];
   readonly #lifecycle: { closed: boolean };
   readonly #onClose: (() => void) | undefined;
+  readonly #poolChange: CacheDependencies['poolChange'];
 
   constructor(dependencies: CacheDependencies) {
     this.events = dependencies.events;
@@ -67,6 +72,7 @@ export class ShardedCache implements Cache {
     this.#reports = dependencies.reports;
     this.#lifecycle = dependencies.lifecycle;
     this.#onClose = dependencies.onClose;
+    this.#poolChange = dependencies.poolChange;
   }
 
   /** @see Cache.get */
@@ -177,6 +183,22 @@ export class ShardedCache implements Cache {
     const copies: CacheNode[] = [];
     const count = this.#membership.copiesOf(key, copies);
     return copies.slice(0, count).map((node) => node.address);
+  }
+
+  /**
+   * Changes the pool live (add, remove, re-weight nodes) without a restart.
+   * Nodes that stay keep their places on the ring, so only the keys the
+   * change moves change owner. Nodes that join are connected first; with
+   * `warmup`, every node warms for `warmup.durationMs` (a miss is read where
+   * the key lived before and added). Nodes that leave are closed once their
+   * requests in flight have settled. Calls run one after another.
+   * @throws {ConfigError} for a malformed or duplicate node, an empty list, or fewer nodes than `replication.copies`; nothing changes.
+   * @example
+   * await cache.setNodes([...nodes, '10.0.0.4:11211']);
+   */
+  async setNodes(nodes: NodeSpec[]): Promise<NodeChanges> {
+    this.#assertOpen();
+    return this.#poolChange.setNodes(nodes);
   }
 
   /**

@@ -170,7 +170,30 @@ export class NodeMembership implements Membership {
     return this.#ejected.has(node.address) && this.#journal.overflow(node.address);
   }
 
+  /**
+   * A live membership change: `placement` (built from the current one, so
+   * the nodes that stay keep their points) becomes the ring, and `removed`
+   * nodes leave it, with their ejection and journal. Nodes new to the pool
+   * join it. The serving ring changes in this tick.
+   */
+  changeMembers(placement: Ring<CacheNode>, removed: readonly CacheNode[]): void {
+    for (const node of removed) {
+      this.#ejected.delete(node.address);
+      this.#journal.close(node.address);
+      this.#byAddress.delete(node.address);
+    }
+    for (const node of placement.members) {
+      if (this.#byAddress.get(node.address) === node) continue;
+      this.#byAddress.set(node.address, node);
+      node.joinMembership(this);
+    }
+    this.#full = placement;
+    this.#maxEjected = Math.floor(this.#health.maxEjectedFraction * placement.members.length);
+    this.#current = this.#full.without(this.#ejected);
+  }
+
   async readmit(node: CacheNode): Promise<{ invalidatedKeys: number; flushed: boolean }> {
+    this.#assertMember(node);
     let invalidatedKeys = 0;
     let flushed = false;
     for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {
@@ -196,11 +219,17 @@ export class NodeMembership implements Membership {
     }
     // No await from here on: the check and the return happen in one tick.
     if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
+    this.#assertMember(node);
     this.#journal.close(node.address);
     this.#ejected.delete(node.address);
     this.#current = this.#full.without(this.#ejected);
     for (const listener of this.#readmitted) listener(node);
     return { invalidatedKeys, flushed };
+  }
+
+  /** A node that left the pool (setNodes) while it was being probed must not return. */
+  #assertMember(node: CacheNode): void {
+    if (this.#byAddress.get(node.address) !== node) throw new Error(`${node.address} left the pool`);
   }
 
   /**
@@ -224,7 +253,9 @@ export class NodeMembership implements Membership {
     }
     await Promise.all(
       [...byStandIn].map(([standIn, list]) => {
-        const node = this.#byAddress.get(standIn)!;
+        const node = this.#byAddress.get(standIn);
+        // A stand-in that left the pool is closed: nothing of it can be read again.
+        if (node === undefined) return undefined;
         return node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
           debug('clean-up of stand-in %s before %s returns failed (%s)', standIn, owner, describeError(error));
           throw error;

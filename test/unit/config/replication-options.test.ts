@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOptions } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 
-const base = { backend: 'memory', nodes: ['a:1', 'b:1', 'c:1'] } as const;
+const base = { backend: 'memory' as const, nodes: ['a:1', 'b:1', 'c:1'] };
 
 async function refusal(input: object, env: Record<string, string> = {}): Promise<ConfigError> {
   const error = await loadOptions(input as never, env).then(() => undefined, (e: unknown) => e);
