@@ -33,8 +33,9 @@ const TRAFFIC_MS = QUICK ? 2_000 : 10_000;
 const TRAFFIC_MAX_OPS = 2_000_000;
 const IN_FLIGHT = 16;
 const TARGETS = { setP50: 1.3, setP99: 1.3, gets: 0.95, mget: 0.9, warmHits: 0.99 };
+/** Deadlines roomy for a shared machine: what is measured is the copies and the warm-up, not missed deadlines. */
 const COMMON: Partial<ShardcacheOptions> = {
-  timeouts: { getMs: 50, setMs: 50, batchMs: 100, connectMs: 1000, connectRetries: 0 },
+  timeouts: { getMs: 250, setMs: 250, batchMs: 1000, connectMs: 1000, connectRetries: 0 },
   health: { failureLimit: 2, retryTimeoutMs: 200, maxRetryTimeoutMs: 400, probeTimeoutMs: 200 },
 };
 const WARMUP = { durationMs: 60_000, ttlSeconds: 300 };
@@ -81,7 +82,9 @@ async function copyCost(backend: ServerBackend): Promise<string[]> {
   const keyList = shuffled(keys(KEY_COUNT));
   const one = await createCache({ backend, nodes: addresses, ...COMMON }, { env: {} });
   const two = await createCache({ backend, nodes: addresses, ...COMMON, replication: { copies: 2 } }, { env: {} });
-  for (let i = 0; i < keyList.length; i += 500) await two.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)]));
+  const seeder = await createCache({ backend, nodes: addresses, replication: { copies: 2 }, timeouts: { setMs: 5000, batchMs: 10_000 } }, { env: {} });
+  for (let i = 0; i < keyList.length; i += 500) await seeder.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)]));
+  await seeder.close();
   const samples = { one: { p50: [] as number[], p99: [] as number[], gets: [] as number[], mget: [] as number[] }, two: { p50: [] as number[], p99: [] as number[], gets: [] as number[], mget: [] as number[] } };
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     const order = repeat % 2 === 0 ? (['one', 'two'] as const) : (['two', 'one'] as const);
@@ -146,8 +149,11 @@ async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: 
   const servers: ServerProcess[] = await startServers(backend, kind === 'join' ? 4 : 3);
   const initial = servers.slice(0, 3).map((s) => s.address);
   const keyList = shuffled(keys(KEY_COUNT), 99);
-  const cache = await createCache({ backend, nodes: initial, ...COMMON, replication: { copies: kind === 'restart' ? 2 : 1 }, warmup: warm ? WARMUP : { durationMs: 0 } }, { env: {} });
-  for (let i = 0; i < keyList.length; i += 500) await cache.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)]));
+  const replication = { copies: kind === 'restart' ? 2 : 1 };
+  const seeder = await createCache({ backend, nodes: initial, replication, timeouts: { setMs: 5000, batchMs: 10_000 } }, { env: {} });
+  for (let i = 0; i < keyList.length; i += 500) await seeder.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)]));
+  await seeder.close();
+  const cache = await createCache({ backend, nodes: initial, ...COMMON, replication, warmup: warm ? WARMUP : { durationMs: 0 } }, { env: {} });
   if (kind === 'restart') {
     const victim = servers[1]!;
     const ejected = once(cache, 'node:ejected', victim.address);
@@ -168,7 +174,7 @@ async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: 
   const label = `${backend} ${kind === 'restart' ? 'restarted empty (copies 2)' : '4th node joins (copies 1)'}`;
   const verdict = warm ? (hitRate >= TARGETS.warmHits ? 'ok' : 'MISSED') : '';
   if (warm && hitRate < TARGETS.warmHits) missed.push(`${label} with warm-up: ${(hitRate * 100).toFixed(2)}% hits`);
-  return [label, warm ? 'on' : 'off', reads, loads, `${(hitRate * 100).toFixed(2)}% ${verdict}`.trim()];
+  return [label, warm ? 'on' : 'off', String(reads), String(loads), `${(hitRate * 100).toFixed(2)}% ${verdict}`.trim()];
 }
 
 async function main(): Promise<void> {

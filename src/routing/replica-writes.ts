@@ -54,8 +54,9 @@ export class ReplicaWrites {
     this.#warmup?.writeStarted(key);
     try {
       const copies = routes.map((route) => route.node.call(operation, deadlineMs, (backend) => send(backend, route.ttlSeconds)).then(ok, failed));
-      const retirements = (retired ?? []).map((node) => this.#retire(node, [key], deadlineMs, sequence));
-      const [outcomes] = await Promise.all([Promise.all(copies), Promise.all(retirements)]);
+      // Sent alongside the copies' requests; awaited before the write is over.
+      if (retired !== undefined) await Promise.all(retired.map((node) => this.#retire(node, [key], deadlineMs, sequence)));
+      const outcomes = await Promise.all(copies);
       const answers: T[] = [];
       for (let i = 0; i < routes.length; i++) {
         const outcome = outcomes[i]!;

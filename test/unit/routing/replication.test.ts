@@ -1,0 +1,104 @@
+/**
+ * Replication on in-process nodes (a paused node hangs like a SIGSTOPped
+ * server): a write that one copy misses succeeds and that copy is not read
+ * for the key until repaired; a write no copy takes is a WriteFailedError;
+ * 'spread' reads use every copy; 'primary' reads use the owner only.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OperationMessage } from '../../../src/diagnostics.js';
+import { createCache, WriteFailedError, type ShardcacheOptions, type ShardedCache } from '../../../src/index.js';
+import { pauseMemoryNode, resumeMemoryNode } from '../../../src/testing.js';
+
+const NODES = ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'];
+const OPTIONS: ShardcacheOptions = {
+  backend: 'memory',
+  nodes: NODES,
+  replication: { copies: 2 },
+  timeouts: { getMs: 30, setMs: 30, batchMs: 60 },
+  // Nothing is ejected here: the marks alone keep the stale copy out of reads.
+  health: { failureLimit: 1000, retryTimeoutMs: 50 },
+  breaker: { volumeThreshold: 100_000 },
+};
+let cache: ShardedCache;
+afterEach(() => cache.close());
+
+async function readsBy(work: () => Promise<unknown>): Promise<string[]> {
+  const nodes: string[] = [];
+  const listener = (message: unknown) => {
+    const { operation, node } = message as OperationMessage;
+    if (operation === 'get' || operation === 'getMany') nodes.push(node);
+  };
+  diagnostics.subscribe('shardcache:operation', listener);
+  try {
+    await work();
+  } finally {
+    diagnostics.unsubscribe('shardcache:operation', listener);
+  }
+  return nodes;
+}
+
+describe('replication (in-process nodes)', () => {
+  it('a copy that missed a write is not read for that key until its repair, then is again', async () => {
+    cache = await createCache(OPTIONS, { env: {} });
+    const key = 'k:1';
+    const [owner, second] = cache.nodesFor(key) as [string, string];
+    await cache.set(key, 'old');
+    pauseMemoryNode(cache, owner);
+    await cache.set(key, 'new'); // the owner misses its deadline; the second copy took it
+    // Resumed, the owner applies the queued write late, but until it is repaired reads go to the second copy.
+    resumeMemoryNode(cache, owner);
+    const early = await readsBy(async () => expect(await cache.get(key)).toBe('new'));
+    expect(early).toEqual([second]);
+    let later: string[] = [];
+    for (let attempt = 0; attempt < 100 && !later.includes(owner); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      later = await readsBy(() => cache.get(key));
+    }
+    expect(later).toEqual([owner]);
+    // The repair deleted the owner's copy: a miss there, not an old value.
+    expect(await cache.get(key)).toBeUndefined();
+  });
+
+  it('a write that reaches no copy rejects with WriteFailedError carrying each copy error', async () => {
+    cache = await createCache(OPTIONS, { env: {} });
+    const key = 'k:2';
+    for (const node of cache.nodesFor(key)) pauseMemoryNode(cache, node);
+    const error = await cache.set(key, 'v').then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(WriteFailedError);
+    expect(((error as Error).cause as AggregateError).errors).toHaveLength(2);
+    await expect(cache.mset([[key, 'v']])).rejects.toBeInstanceOf(WriteFailedError);
+    for (const node of cache.nodesFor(key)) resumeMemoryNode(cache, node);
+    // Neither copy is trusted for the key now (each may hold 'v' or not): a miss, until a repair deletes it.
+    expect(await cache.get(key)).toBeUndefined();
+  });
+
+  it("'spread' reads take every copy in turn; 'primary' reads only the owner", async () => {
+    cache = await createCache({ ...OPTIONS, replication: { copies: 3, reads: 'spread' } }, { env: {} });
+    await cache.set('hot', 1);
+    const spread = await readsBy(async () => {
+      for (let i = 0; i < 9; i++) await cache.get('hot');
+    });
+    expect(new Set(spread)).toEqual(new Set(NODES));
+    await cache.close();
+    cache = await createCache({ ...OPTIONS, replication: { copies: 3, reads: 'primary' } }, { env: {} });
+    await cache.set('hot', 1);
+    const primary = await readsBy(async () => {
+      for (let i = 0; i < 9; i++) await cache.get('hot');
+    });
+    expect(new Set(primary)).toEqual(new Set([cache.nodeFor('hot')]));
+  });
+
+  it('a read fails over to the next copy when the owner hangs, for get and mget', async () => {
+    cache = await createCache(OPTIONS, { env: {} });
+    const keys = Array.from({ length: 30 }, (_, i) => `f:${i}`);
+    await cache.mset(keys.map((key) => [key, key]));
+    pauseMemoryNode(cache, NODES[0]!);
+    try {
+      expect(await Promise.all(keys.map((key) => cache.get(key)))).toEqual(keys);
+      expect(await cache.mget(keys)).toEqual(keys);
+    } finally {
+      resumeMemoryNode(cache, NODES[0]!);
+    }
+  });
+});
