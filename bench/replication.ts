@@ -13,7 +13,7 @@
  *    fourth node joins with setNodes (copies 1); each with and without
  *    warm-up. Target: >= 99% hits with warm-up.
  *
- *   npx tsx replication.ts [--quick]
+ *   npx tsx replication.ts [--quick] [--part=copies|events]
  */
 import { stopAll, type ServerProcess } from '../test/harness/servers.js';
 import { median, parseArgs, printVerdict } from './lib/compare.js';
@@ -24,6 +24,8 @@ import { createCache, type ShardcacheOptions } from './lib/sut.js';
 type Cache = Awaited<ReturnType<typeof createCache>>;
 
 const ARGS = parseArgs('replication');
+/** One half only: `copies` (the cost of a second copy) or `events` (restart and join). */
+const PART = process.argv.find((arg) => arg.startsWith('--part='))?.slice('--part='.length);
 const QUICK = ARGS.quick;
 const KEY_COUNT = QUICK ? 2_000 : 10_000;
 const REPEATS = QUICK ? 3 : 15;
@@ -58,6 +60,22 @@ async function setLatencies(cache: Cache, keyList: readonly string[], from: numb
   return samples;
 }
 
+/**
+ * The floor of a second copy on this machine: the key written to the same
+ * two nodes by two plain single-node caches at once (no replication logic).
+ */
+async function pairedSetLatencies(singles: readonly Cache[], copiesOf: (key: string) => readonly number[], keyList: readonly string[], from: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < BLOCK.sets; i++) {
+    const key = keyList[(from + i) % keyList.length]!;
+    const [a, b] = copiesOf(key);
+    const started = performance.now();
+    await Promise.all([singles[a!]!.set(key, valueOf(key)), singles[b!]!.set(key, valueOf(key))]);
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
 async function getRate(cache: Cache, keyList: readonly string[], from: number): Promise<number> {
   const started = performance.now();
   for (let round = 0; round < BLOCK.getRounds; round++) {
@@ -85,9 +103,15 @@ async function copyCost(backend: ServerBackend): Promise<string[]> {
   const seeder = await createCache({ backend, nodes: addresses, replication: { copies: 2 }, timeouts: { setMs: 5000, batchMs: 10_000 } }, { env: {} });
   for (let i = 0; i < keyList.length; i += 500) await seeder.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)]));
   await seeder.close();
+  const singles = await Promise.all(addresses.map((address) => createCache({ backend, nodes: [address], ...COMMON }, { env: {} })));
+  const copiesOf = (key: string) => two.nodesFor(key).map((address) => addresses.indexOf(address));
   const samples = { one: { p50: [] as number[], p99: [] as number[], gets: [] as number[], mget: [] as number[] }, two: { p50: [] as number[], p99: [] as number[], gets: [] as number[], mget: [] as number[] } };
+  const floor = { p50: [] as number[], p99: [] as number[] };
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     const order = repeat % 2 === 0 ? (['one', 'two'] as const) : (['two', 'one'] as const);
+    const paired = summarize(await pairedSetLatencies(singles, copiesOf, keyList, repeat * BLOCK.sets));
+    floor.p50.push(paired.p50);
+    floor.p99.push(paired.p99);
     for (const name of order) {
       const cache = name === 'one' ? one : two;
       const latency = summarize(await setLatencies(cache, keyList, repeat * BLOCK.sets));
@@ -97,7 +121,7 @@ async function copyCost(backend: ServerBackend): Promise<string[]> {
       samples[name].mget.push(await mgetRate(cache, keyList, repeat * 1000));
     }
   }
-  await Promise.all([one.close(), two.close()]);
+  await Promise.all([one, two, ...singles].map((cache) => cache.close()));
   await Promise.all(servers.map((s) => s.stop()));
   const m = (name: 'one' | 'two', field: 'p50' | 'p99' | 'gets' | 'mget') => median(samples[name][field]);
   return [
@@ -106,6 +130,8 @@ async function copyCost(backend: ServerBackend): Promise<string[]> {
       [
         ['set p50 (ms)', m('one', 'p50').toFixed(3), m('two', 'p50').toFixed(3), check(`${backend} set p50`, m('two', 'p50') / m('one', 'p50'), TARGETS.setP50, true)],
         ['set p99 (ms)', m('one', 'p99').toFixed(3), m('two', 'p99').toFixed(3), check(`${backend} set p99`, m('two', 'p99') / m('one', 'p99'), TARGETS.setP99, true)],
+        ['floor: set p50 / p99 (ms) of two plain sets at once', '', `${median(floor.p50).toFixed(3)} / ${median(floor.p99).toFixed(3)}`, `${(median(floor.p50) / m('one', 'p50')).toFixed(2)}x / ${(median(floor.p99) / m('one', 'p99')).toFixed(2)}x`],
+        ['copies 2 set p50 / p99 against the floor', '', '', `${(m('two', 'p50') / median(floor.p50)).toFixed(2)}x / ${(m('two', 'p99') / median(floor.p99)).toFixed(2)}x`],
         ['get (keys/s, 100 in flight)', m('one', 'gets').toFixed(0), m('two', 'gets').toFixed(0), check(`${backend} get rate`, m('two', 'gets') / m('one', 'gets'), TARGETS.gets, false)],
         ['mget(100) (calls/s)', m('one', 'mget').toFixed(0), m('two', 'mget').toFixed(0), check(`${backend} mget(100) rate`, m('two', 'mget') / m('one', 'mget'), TARGETS.mget, false)],
       ],
@@ -114,14 +140,16 @@ async function copyCost(backend: ServerBackend): Promise<string[]> {
 }
 
 /** Read-through traffic for TRAFFIC_MS: hits and loader (database) calls. */
-async function traffic(cache: Cache, keyList: readonly string[]): Promise<{ reads: number; loads: number }> {
+async function traffic(cache: Cache, keyList: readonly string[]): Promise<{ reads: number; loads: number; firstPassLoads: number }> {
   let reads = 0;
   let loads = 0;
+  let firstPassLoads = -1;
   const until = performance.now() + TRAFFIC_MS;
   let next = 0;
   const worker = async () => {
     while (performance.now() < until && reads < TRAFFIC_MAX_OPS) {
       const key = keyList[next++ % keyList.length]!;
+      if (reads === keyList.length) firstPassLoads = loads;
       reads++;
       await cache.getOrLoad(key, async () => {
         loads++;
@@ -130,7 +158,7 @@ async function traffic(cache: Cache, keyList: readonly string[]): Promise<{ read
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return { reads, loads };
+  return { reads, loads, firstPassLoads: firstPassLoads === -1 ? loads : firstPassLoads };
 }
 
 function once<T>(cache: Cache, event: 'node:ejected' | 'node:readmitted', node: string): Promise<T> {
@@ -167,30 +195,33 @@ async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: 
   } else {
     await cache.setNodes(servers.map((s) => s.address));
   }
-  const { reads, loads } = await traffic(cache, keyList);
+  const { reads, loads, firstPassLoads } = await traffic(cache, keyList);
   await cache.close();
   await Promise.all(servers.map((s) => s.stop()));
   const hitRate = (reads - loads) / reads;
   const label = `${backend} ${kind === 'restart' ? 'restarted empty (copies 2)' : '4th node joins (copies 1)'}`;
   const verdict = warm ? (hitRate >= TARGETS.warmHits ? 'ok' : 'MISSED') : '';
   if (warm && hitRate < TARGETS.warmHits) missed.push(`${label} with warm-up: ${(hitRate * 100).toFixed(2)}% hits`);
-  return [label, warm ? 'on' : 'off', String(reads), String(loads), `${(hitRate * 100).toFixed(2)}% ${verdict}`.trim()];
+  const firstPass = `${(((keyList.length - firstPassLoads) / keyList.length) * 100).toFixed(2)}%`;
+  return [label, warm ? 'on' : 'off', String(reads), String(loads), `${(hitRate * 100).toFixed(2)}% ${verdict}`.trim(), firstPass];
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(`replication${QUICK ? ' (quick)' : ''}: 3 nodes, ${KEY_COUNT} keys of ${valueOf('k').length} bytes, ${REPEATS} interleaved repeats; traffic ${TRAFFIC_MS / 1000} s, ${IN_FLIGHT} getOrLoad in flight`);
   try {
-    for (const backend of BACKENDS) {
+    for (const backend of PART === 'events' ? [] : BACKENDS) {
       console.log(`\n## ${backend}: copies 2 against copies 1 (medians)`);
       for (const line of await copyCost(backend)) console.log(line);
     }
-    const rows: (string | number)[][] = [];
-    for (const backend of BACKENDS) {
-      for (const kind of ['restart', 'join'] as const) for (const warm of [false, true]) rows.push(await scenario(backend, kind, warm));
+    if (PART !== 'copies') {
+      const rows: (string | number)[][] = [];
+      for (const backend of BACKENDS) {
+        for (const kind of ['restart', 'join'] as const) for (const warm of [false, true]) rows.push(await scenario(backend, kind, warm));
+      }
+      console.log(`\n## the first ${TRAFFIC_MS / 1000} s after a node restarts empty or joins`);
+      console.log(table(['event', 'warm-up', 'reads', 'database calls', 'hit rate', `hit rate, first ${KEY_COUNT} reads`], rows));
     }
-    console.log(`\n## the first ${TRAFFIC_MS / 1000} s after a node restarts empty or joins`);
-    console.log(table(['event', 'warm-up', 'reads', 'database calls', 'hit rate'], rows));
   } finally {
     await stopAll();
   }

@@ -139,7 +139,7 @@ export class ReplicaReads {
     const warming = this.#warmup?.active === true;
     const reads = batches.map((batch) => {
       const { node, keys, positions } = batch;
-      if (node === null) return this.#fail(keys, positions, '', results);
+      if (node === null) return this.#failUnasked(keys, positions, results);
       return node.call('getMany', options?.deadlineMs ?? this.#options.timeouts.batchMs, (backend) => backend.getMany(keys)).then(
         (values) => {
           for (let i = 0; i < keys.length; i++) {
@@ -192,6 +192,15 @@ export class ReplicaReads {
       }),
     );
     return Promise.all(reads).then(() => undefined);
+  }
+
+  /** Keys no copy may be asked for (each copy missed a write of the key): failed, each reported on its owner. */
+  #failUnasked(keys: readonly string[], positions: readonly number[], results: KeyResult[]): void {
+    this.#values.failed(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const node = this.#membership.copiesOf(keys[i]!, this.#copies) === 0 ? '' : this.#copies[0]!.address;
+      results[positions[i]!] = { key: keys[i]!, status: 'failed', value: undefined, node };
+    }
   }
 
   #settle(results: KeyResult[], position: number, key: string, value: unknown, node: CacheNode): void {
