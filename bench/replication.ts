@@ -28,8 +28,8 @@ const ARGS = parseArgs('replication');
 const PART = process.argv.find((arg) => arg.startsWith('--part='))?.slice('--part='.length);
 const QUICK = ARGS.quick;
 const KEY_COUNT = QUICK ? 2_000 : 10_000;
-const REPEATS = QUICK ? 3 : 15;
-const BLOCK = { sets: QUICK ? 300 : 1_000, getRounds: QUICK ? 30 : 100, mgets: QUICK ? 100 : 300 };
+const REPEATS = QUICK ? 3 : 21;
+const BLOCK = { sets: QUICK ? 300 : 1_000, getRounds: QUICK ? 30 : 200, mgets: QUICK ? 100 : 600 };
 const TRAFFIC_MS = QUICK ? 2_000 : 10_000;
 /** Bound on the operations of one traffic run, whatever the speed. */
 const TRAFFIC_MAX_OPS = 2_000_000;
