@@ -16,7 +16,7 @@ import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
 import { NamespaceVersions } from './cache/namespace-versions.js';
 import { ShardedCache } from './cache/sharded-cache.js';
-import { defaultCodec } from './codec/codec.js';
+import { valueFormat } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
 import { createEmitter } from './events.js';
@@ -92,7 +92,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
   // The store chain, outermost first: read-through over routing over the nodes.
   const lifecycle = { closed: false };
-  const values = new Values(resolved.codec ?? defaultCodec, resolved.maxValueBytes, counters.reads);
+  const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
   const replicas = createReplicaRouting(membership, values, resolved, clock);
   // `nodes` is the pool reports, metrics and shardcache/testing read: setNodes changes it in place.
   const poolChange = new PoolChange({

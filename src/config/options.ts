@@ -3,7 +3,7 @@
  * resolved shape the rest of the library works with. Units live in names.
  * Validation lives in `validate.ts`; nothing else reads raw options.
  */
-import type { Codec } from '../codec/codec.js';
+import type { Codec, CodecName } from '../codec/codec.js';
 
 /**
  * What the nodes are: `'redis'` (ioredis), `'memcached'` (memjs, binary
@@ -275,8 +275,19 @@ export interface ShardcacheOptions {
    * @default 1048000
    */
   maxValueBytes?: number;
-  /** How values become bytes. @default JSON, with strings and Buffers stored as they are */
-  codec?: Codec;
+  /**
+   * How values become what a node stores. `'default'`: on memcached the
+   * value's type goes in the item flags (pylibmc's flag values, so Python
+   * and PHP services read the values and the reverse); on Redis strings are
+   * bare UTF-8 and other values carry a marker no text starts with. Values
+   * other clients wrote read back typed where their flags say so, else as a
+   * Buffer of their exact bytes. `'raw'`: bare bytes, no types (strings and
+   * Buffers as they are, other values as text). `'legacy'`: the marker-byte
+   * format of versions before flags. Or a `Codec` of your own, which gets and
+   * gives memcached's flags. See README "Sharing a pool with other languages".
+   * @default 'default'
+   */
+  codec?: CodecName | Codec;
 }
 
 /** Options after merging and validation: every field present, nodes parsed. */
@@ -294,7 +305,7 @@ export interface ResolvedOptions {
   namespaceVersionCacheMs: number;
   defaultTtlSeconds: number;
   maxValueBytes: number;
-  codec: Codec | undefined;
+  codec: CodecName | Codec | undefined;
 }
 
 export interface ResolvedNode {

@@ -8,6 +8,7 @@
  * extra ones go to whichever node owns the key by then, as without copies).
  * A key no copy could answer is a failure, answered as a miss and counted.
  */
+import type { StoredValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { debug, describeError } from '../debug.js';
 import { isCacheFailure } from '../node/classify.js';
@@ -60,7 +61,7 @@ export class ReplicaReads {
 
   #readFrom(node: CacheNode, key: string, tried: CacheNode[] | undefined, options: CallOptions | undefined): Promise<unknown> {
     return node.get(key, options?.deadlineMs).then(
-      (bytes) => (bytes === undefined && this.#warmup?.active === true ? this.#warm(node, key, options) : this.#values.answer(bytes, node.stats.reads.get, node.address)),
+      (stored) => (stored === undefined && this.#warmup?.active === true ? this.#warm(node, key, options) : this.#values.answer(stored, node.stats.reads.get, node.address)),
       (error: unknown) => {
         const asked = tried ?? [node];
         const next = this.#failover(key, asked, error, options);
@@ -103,19 +104,21 @@ export class ReplicaReads {
     if (source === undefined) return Promise.resolve(this.#values.answer(undefined, node.stats.reads.get, node.address));
     const started = this.#warmup!.fillStarted();
     return source.get(key, options?.deadlineMs).then(
-      (bytes) => {
-        if (bytes === undefined) return this.#values.answer(undefined, node.stats.reads.get, node.address);
-        this.#fill(node, key, bytes, started);
-        return this.#values.answer(bytes, source.stats.reads.get, source.address);
+      (stored) => {
+        if (stored === undefined) return this.#values.answer(undefined, node.stats.reads.get, node.address);
+        this.#fill(node, key, stored, started);
+        return this.#values.answer(stored, source.stats.reads.get, source.address);
       },
       () => this.#values.answer(undefined, node.stats.reads.get, node.address),
     );
   }
 
   /** Adds a warmed value to the warming node, unless a write of the key may have overtaken it; best effort. */
-  #fill(node: CacheNode, key: string, bytes: Buffer, started: number): void {
+  #fill(node: CacheNode, key: string, stored: StoredValue, started: number): void {
     if (!this.#warmup!.mayAdd(key, started)) return;
-    node.call('add', this.#options.timeouts.setMs, (backend) => backend.add(key, bytes, this.#options.warmupTtlSeconds)).catch((error: unknown) => {
+    // A read's bytes may be a view into the source's connection buffer: the add keeps its own.
+    const copy = { bytes: Buffer.from(stored.bytes), flags: stored.flags };
+    node.call('add', this.#options.timeouts.setMs, (backend) => backend.add(key, copy, this.#options.warmupTtlSeconds)).catch((error: unknown) => {
       debug('warm-up add on %s failed (%s)', node.address, describeError(error));
     });
   }
@@ -177,17 +180,17 @@ export class ReplicaReads {
     const reads = [...bySource].map(([source, entries]) =>
       source.call('getMany', options?.deadlineMs ?? this.#options.timeouts.batchMs, (backend) => backend.getMany(entries.map((entry) => entry.key))).then(
         (values) => values,
-        () => [] as (Buffer | undefined)[],
+        () => [] as (StoredValue | undefined)[],
       ).then((values) => {
         for (let i = 0; i < entries.length; i++) {
           const { key, position, node } = entries[i]!;
-          const bytes = values[i];
-          if (bytes === undefined) {
+          const stored = values[i];
+          if (stored === undefined) {
             this.#settle(results, position, key, this.#values.answer(undefined, node.stats.reads.getMany, node.address), node);
             continue;
           }
-          this.#fill(node, key, bytes, started);
-          this.#settle(results, position, key, this.#values.answer(bytes, source.stats.reads.getMany, source.address), source);
+          this.#fill(node, key, stored, started);
+          this.#settle(results, position, key, this.#values.answer(stored, source.stats.reads.getMany, source.address), source);
         }
       }),
     );

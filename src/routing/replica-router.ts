@@ -6,6 +6,7 @@
  * replication nor warm-up, `Router` serves instead and none of this is in
  * the chain.
  */
+import type { StoredValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { CallOptions, KeyResult, Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
@@ -43,13 +44,13 @@ export class ReplicaRouter implements Store {
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const bytes = this.#values.encode(value);
-    await this.#writes.one('set', key, ttlSeconds, options?.deadlineMs ?? this.#timeouts.setMs, (backend, ttl) => backend.set(key, bytes, ttl));
+    const stored = this.#values.encode(value);
+    await this.#writes.one('set', key, ttlSeconds, options?.deadlineMs ?? this.#timeouts.setMs, (backend, ttl) => backend.set(key, stored, ttl));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
     // Every value encoded before anything is sent; a key given twice keeps its last value.
-    const encoded = new Map<string, Buffer>();
+    const encoded = new Map<string, StoredValue>();
     for (const [key, value] of entries) encoded.set(key, this.#values.encode(value));
     await this.#writes.many('setMany', [...encoded.keys()], ttlSeconds, options?.deadlineMs ?? this.#timeouts.batchMs, (backend, keys, ttl) =>
       backend.setMany(

@@ -4,6 +4,8 @@
  * decoded on the way back, and each key read is tallied on the node that
  * answered it.
  *
+ * - Values become bytes and memcached flags by the codec's format for this
+ *   backend (codec/codec.ts), and back.
  * - Reads never reject because of the cache. A failed GET (or a node's share
  *   of a batch) is retried at once, `timeouts.getRetries` times, on whichever
  *   node owns the key by then; then it is a failure, answered as a miss and
@@ -15,6 +17,7 @@
  *   batch writes encode every value before anything is sent.
  * - An aborted signal stops retries: nothing more is sent for that caller.
  */
+import type { StoredValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { WriteFailedError } from '../errors.js';
 import { countsAgainstNode } from '../node/classify.js';
@@ -45,7 +48,7 @@ export class Router implements Store {
   #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (bytes) => this.#values.answer(bytes, node.stats.reads.get, node.address),
+      (stored) => this.#values.answer(stored, node.stats.reads.get, node.address),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
         this.#values.failed();
@@ -104,23 +107,23 @@ export class Router implements Store {
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const bytes = this.#values.encode(value);
+    const stored = this.#values.encode(value);
     const route = this.#membership.routeWrite(key, ttlSeconds);
-    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
+    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, stored, route.ttlSeconds));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const encoded = new Map<string, Buffer>();
+    const encoded = new Map<string, StoredValue>();
     for (const [key, value] of entries) encoded.set(key, this.#values.encode(value));
     // Grouped by node and by TTL: stand-in writes carry the capped TTL.
-    const groups = new Map<CacheNode, Map<number, [string, Buffer][]>>();
-    for (const [key, bytes] of encoded) {
+    const groups = new Map<CacheNode, Map<number, [string, StoredValue][]>>();
+    for (const [key, stored] of encoded) {
       const route = this.#membership.routeWrite(key, ttlSeconds);
       let byTtl = groups.get(route.node);
       if (byTtl === undefined) groups.set(route.node, (byTtl = new Map()));
       let list = byTtl.get(route.ttlSeconds);
       if (list === undefined) byTtl.set(route.ttlSeconds, (list = []));
-      list.push([key, bytes]);
+      list.push([key, stored]);
     }
     const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
     const writes: { node: CacheNode; send: () => Promise<void> }[] = [];

@@ -1,11 +1,13 @@
 /**
- * Values on their way through routing: encoded (and bounded) before any
- * write is sent, decoded on the way back with every key read tallied, for
- * the cache and for the node that answered. An undecodable value is a miss,
- * counted as such too. Shared by both routers, so a replicated pool counts
- * exactly as a plain one.
+ * Values on their way through routing: encoded by the codec's format for
+ * this backend (bytes and memcached flags, codec/codec.ts) and bounded
+ * before any write is sent, decoded on the way back with every key read
+ * tallied, for the cache and for the node that answered. An undecodable
+ * value is a miss, counted as such too. Shared by both routers, so a
+ * replicated pool counts exactly as a plain one.
  */
-import type { Codec } from '../codec/codec.js';
+import type { StoredValue } from '../backends/backend.js';
+import type { ValueFormat } from '../codec/codec.js';
 import { describe } from '../config/node-spec.js';
 import type { CacheCounters } from '../counters.js';
 import { debug, describeError } from '../debug.js';
@@ -13,48 +15,44 @@ import { InvalidValueError } from '../errors.js';
 import type { ReadTally } from '../node/node-stats.js';
 
 export class Values {
-  readonly #codec: Codec;
+  readonly #format: ValueFormat;
   readonly #maxValueBytes: number;
   readonly #reads: CacheCounters['reads'];
 
-  constructor(codec: Codec, maxValueBytes: number, reads: CacheCounters['reads']) {
-    this.#codec = codec;
+  /** @param format the codec, for this backend (`valueFormat`). */
+  constructor(format: ValueFormat, maxValueBytes: number, reads: CacheCounters['reads']) {
+    this.#format = format;
     this.#maxValueBytes = maxValueBytes;
     this.#reads = reads;
   }
 
   /**
-   * The bytes stored for `value`.
+   * The bytes and flags stored for `value`.
    * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
    */
-  encode(value: unknown): Buffer {
+  encode(value: unknown): StoredValue {
     if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let encoded: unknown;
+    let stored: StoredValue;
     try {
-      encoded = this.#codec.encode(value);
+      stored = this.#format.encode(value);
     } catch (error) {
       if (error instanceof InvalidValueError) throw error;
       throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
     }
-    // The backends write Buffers only: a custom codec's Uint8Array is viewed as one (no copy); anything else would fail deep in a wire client.
-    if (!Buffer.isBuffer(encoded)) {
-      if (!(encoded instanceof Uint8Array)) throw new InvalidValueError(`codec.encode must return a Buffer, got ${describe(encoded)}`);
-      encoded = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-    }
-    const bytes = encoded as Buffer;
-    if (bytes.length > this.#maxValueBytes) throw new InvalidValueError(`value is ${bytes.length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
-    return bytes;
+    const { length } = stored.bytes;
+    if (length > this.#maxValueBytes) throw new InvalidValueError(`value is ${length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
+    return stored;
   }
 
   /**
    * Decodes a read; counts the hit or miss, for the cache and for the node
    * that answered. An undecodable value is a miss, counted as such too.
    */
-  answer(bytes: Buffer | undefined, tally: ReadTally, node: string): unknown {
+  answer(stored: StoredValue | undefined, tally: ReadTally, node: string): unknown {
     let value: unknown;
-    if (bytes !== undefined) {
+    if (stored !== undefined) {
       try {
-        value = this.#codec.decode(bytes);
+        value = this.#format.decode(stored.bytes, stored.flags);
       } catch (error) {
         value = undefined;
         this.#reads.undecodable++;
@@ -72,7 +70,7 @@ export class Values {
     return value;
   }
 
-  /** A key that could not be read from any node: answered as a miss, counted as a failure. */
+  /** Keys that could not be read from any node: answered as misses, counted as failures. */
   failed(count = 1): void {
     this.#reads.failures += count;
   }
