@@ -103,6 +103,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     warmup: replicas?.warmup,
     stale: replicas?.stale,
     closed: () => lifecycle.closed,
+    events,
   });
   const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
   const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);

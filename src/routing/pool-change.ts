@@ -19,6 +19,7 @@ import type { NodeSpec, ResolvedNode } from '../config/options.js';
 import { validateNodes } from '../config/validate.js';
 import { debug } from '../debug.js';
 import { ConfigError } from '../errors.js';
+import type { ShardcacheEmitter } from '../events.js';
 import { withDeadline } from '../node/deadline.js';
 import type { CacheNode } from '../node/node.js';
 import type { NodeMembership } from './membership.js';
@@ -43,6 +44,7 @@ export interface PoolChangeDependencies {
   readonly warmup: Warmup | undefined;
   readonly stale: StaleCopies | undefined;
   readonly closed: () => boolean;
+  readonly events: ShardcacheEmitter;
 }
 
 export class PoolChange {
@@ -66,7 +68,7 @@ export class PoolChange {
   }
 
   async #apply(wanted: readonly ResolvedNode[]): Promise<NodeChanges> {
-    const { membership, pool, createNode, connectMs, warmup, stale, closed } = this.#dependencies;
+    const { membership, pool, createNode, connectMs, warmup, stale, closed, events } = this.#dependencies;
     const current = new Map(membership.placement.members.map((node) => [node.address, node]));
     const wantedAddresses = new Set(wanted.map((node) => node.address));
     const removed = [...current.values()].filter((node) => !wantedAddresses.has(node.address));
@@ -95,7 +97,8 @@ export class PoolChange {
     warmup?.open(placement.members, previous, true);
     for (const node of removed) stale?.forget(node);
     const changes = { added: added.map((node) => node.address), removed: removed.map((node) => node.address), reweighted: reweighted.map((node) => node.address) };
-    debug('nodes changed: %d added, %d removed, %d re-weighted; %d on the ring', changes.added.length, changes.removed.length, changes.reweighted.length, placement.members.length);
+    events.emit('nodes:changed', { ...changes, nodes: pool.length });
+    debug('nodes changed: %d added, %d removed, %d re-weighted; %d in the pool', changes.added.length, changes.removed.length, changes.reweighted.length, pool.length);
     await closeNodes(removed);
     return changes;
   }

@@ -101,4 +101,24 @@ describe('replication (in-process nodes)', () => {
       resumeMemoryNode(cache, NODES[0]!);
     }
   });
+
+  it('past returnJournalLimit marks, a node is read for no key until a flush repairs it', async () => {
+    cache = await createCache({ ...OPTIONS, health: { ...OPTIONS.health, returnJournalLimit: 2 } }, { env: {} });
+    const owned = Array.from({ length: 400 }, (_, i) => `o:${i}`).filter((key) => cache.nodeFor(key) === NODES[0]);
+    const [untouched, ...written] = owned;
+    await cache.mset(owned.map((key) => [key, 'before']));
+    pauseMemoryNode(cache, NODES[0]!);
+    await Promise.all(written.slice(0, 5).map((key) => cache.set(key, 'after')));
+    resumeMemoryNode(cache, NODES[0]!);
+    // Even a key it missed no write of is read elsewhere now: the node's marks overflowed.
+    expect(await readsBy(() => cache.get(untouched!))).not.toContain(NODES[0]);
+    expect(await cache.mget(written.slice(0, 5))).toEqual(written.slice(0, 5).map(() => 'after'));
+    let detail = await cache.mgetDetailed([untouched!]);
+    for (let attempt = 0; attempt < 100 && detail[0]!.node !== NODES[0]; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      detail = await cache.mgetDetailed([untouched!]);
+    }
+    // Flushed, then trusted again: it answers, and holds nothing from before.
+    expect(detail[0]).toMatchObject({ node: NODES[0], status: 'miss' });
+  });
 });

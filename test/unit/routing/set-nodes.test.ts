@@ -17,8 +17,10 @@ describe('setNodes (in-process nodes)', () => {
   it('a node that joins takes keys only onto itself, about its share', async () => {
     cache = await createCache({ backend: 'memory', nodes: NODES.slice(0, 3) }, { env: {} });
     const before = owners();
+    const announced = new Promise((resolve) => cache.events.once('nodes:changed', resolve));
     const changes = await cache.setNodes(NODES);
     expect(changes).toEqual({ added: [NODES[3]], removed: [], reweighted: [] });
+    expect(await announced).toEqual({ ...changes, nodes: 4 });
     const after = owners();
     const moved = KEYS.filter((_, i) => before[i] !== after[i]);
     expect(moved.every((key) => cache.nodeFor(key) === NODES[3])).toBe(true);
