@@ -76,7 +76,10 @@ export class PoolChange {
       const node = current.get(spec.address);
       return node !== undefined && (node.weight !== spec.weight || node.name !== spec.name);
     });
-    const added = wanted.filter((spec) => !current.has(spec.address)).map(createNode);
+    const toAdd = wanted.filter((spec) => !current.has(spec.address));
+    // The same pool again (a reload of an unchanged file): nothing moves, nothing warms.
+    if (removed.length === 0 && reweighted.length === 0 && toAdd.length === 0) return { added: [], removed: [], reweighted: [] };
+    const added = toAdd.map(createNode);
     await Promise.allSettled(added.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
     if (closed()) {
       await closeNodes(added);

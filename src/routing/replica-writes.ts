@@ -91,8 +91,9 @@ export class ReplicaWrites {
     for (const key of keys) this.#warmup?.writeStarted(key);
     try {
       const all = [...shares.values()].flatMap((byTtl) => [...byTtl.values()]);
-      const outcomes = await Promise.all(all.map((share) => share.node.call(operation, deadlineMs, (backend) => send(backend, share.keys, share.ttlSeconds)).then(ok, failed)));
+      const sent = all.map((share) => share.node.call(operation, deadlineMs, (backend) => send(backend, share.keys, share.ttlSeconds)).then(ok, failed));
       await Promise.all(retiring.map((share) => this.#retire(share.node, share.keys, deadlineMs, sequence)));
+      const outcomes = await Promise.all(sent);
       const failedNodes = new Set<string>();
       const errors: unknown[] = [];
       for (let i = 0; i < all.length; i++) {

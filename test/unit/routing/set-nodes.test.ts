@@ -52,6 +52,7 @@ describe('setNodes (in-process nodes)', () => {
     expect(moved.every((key) => cache.nodeFor(key) === NODES[2])).toBe(true);
     await cache.setNodes(NODES);
     expect(owners()).toEqual(before);
+    expect(await cache.setNodes(NODES)).toEqual({ added: [], removed: [], reweighted: [] });
   });
 
   it('with copies, a key keeps its other copies in order when a node leaves', async () => {
