@@ -37,6 +37,7 @@ import { Warmup } from './routing/warmup.js';
 import { PoolChange } from './routing/pool-change.js';
 import { ClosedError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
+import { attachLocalTier } from './local/attach.js';
 
 /** First wait before copies that missed a write are repaired (doubling while repairs fail, up to `health.retryTimeoutMs`). */
 const STALE_REPAIR_DELAY_MS = 100;
@@ -73,7 +74,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events, resolved.replication.copies);
-  const counters = createCounters();
+  const counters = createCounters(resolved.local !== undefined);
   const { registry, prefix, buckets } = resolved.metrics;
   let detachMetrics: (() => void) | undefined;
   if (registry) {
@@ -90,7 +91,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // answers completes memcached's TCP connect but not its first no-op.
   const { connectMs } = resolved.timeouts;
   await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
-  // The store chain, outermost first: read-through over routing over the nodes.
+  // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
   const replicas = createReplicaRouting(membership, values, resolved, clock);
@@ -106,7 +107,12 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     events,
   });
   const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
-  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const local =
+    resolved.local === undefined
+      ? undefined
+      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(values), connectMs });
+  const store = local?.tier ?? readThrough;
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
@@ -120,6 +126,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     reports: createReports(nodes, counters, clock, resolved.health),
     lifecycle,
     poolChange,
+    local: local && { admin: local.tier, close: local.close },
     onClose: () => {
       replicas?.stale.close();
       detachMetrics?.();
@@ -161,6 +168,17 @@ function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }
+}
+
+/** A value's encoded size, the local tier's measure of its bytes; `undefined` when the codec refuses it. */
+function sizeWith(values: Values): (value: unknown) => number | undefined {
+  return (value) => {
+    try {
+      return values.encode(value).bytes.length;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function keyRulesOf(options: ResolvedOptions): KeyRules {

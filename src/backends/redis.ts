@@ -23,7 +23,7 @@
  * garbage, a huge length or an unasked-for reply fails the waiting commands
  * with a `protocol` NodeError and drops the connection.
  */
-import { Redis, ReplyError } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { NodeError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
@@ -40,6 +40,12 @@ export interface RedisBackendOptions {
   readonly connectBackoffMs: number;
   /** Largest value the cache stores: a longer reply element is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
+}
+
+/** See `RedisBackend.watchConnection`. */
+export interface ConnectionWatcher {
+  ready(): void;
+  lost(): void;
 }
 
 export class RedisBackend implements Backend {
@@ -180,6 +186,38 @@ export class RedisBackend implements Backend {
     const [next, keys] = await this.#run(() => this.#client.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count));
     const counts = await this.#run(() => Promise.all(chunksOf(keys).map((chunk) => this.#client.unlink(chunk))));
     return { cursor: next.toString(), deleted: counts.reduce((total, count) => total + count, 0) };
+  }
+
+  /**
+   * For state the server keeps per connection (the local tier's CLIENT
+   * TRACKING), which every new connection must be given again: `ready` runs
+   * for each connection that comes up (at once when one is up now), `lost`
+   * when it closes, replaced or not. Returns the function that stops watching.
+   */
+  watchConnection(watcher: ConnectionWatcher): () => void {
+    const ready = () => watcher.ready();
+    const lost = () => watcher.lost();
+    this.#client.on('ready', ready);
+    this.#client.on('close', lost);
+    if (this.#client.status === 'ready' && this.#client.stream?.writable !== false) ready();
+    return () => {
+      this.#client.off('ready', ready);
+      this.#client.off('close', lost);
+    };
+  }
+
+  /**
+   * A new client for this node with this one's connection settings (and so
+   * whatever credentials or TLS they carry), `overrides` applied: the local
+   * tier's invalidation connection. Not connected; the caller owns it.
+   */
+  duplicate(overrides: Partial<RedisOptions>): Redis {
+    return this.#client.duplicate(overrides);
+  }
+
+  /** One command, as given, on the current connection (CLIENT TRACKING). */
+  async command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.#run(() => this.#client.call(name, ...args));
   }
 
   async ping(): Promise<void> {

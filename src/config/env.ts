@@ -8,7 +8,7 @@ import type { ShardcacheOptions } from './options.js';
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
 /** The names of `T`'s options that a text can hold (a string or number, alone or in a union such as `codec`), from the types: a misspelt name does not compile. */
 type Scalar<T> = { [K in keyof T]-?: Extract<NonNullable<T[K]>, string | number> extends never ? never : K & string }[keyof T];
-type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics' | 'replication' | 'warmup'>>;
+type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics' | 'replication' | 'warmup' | 'local'>>;
 type Top = Scalar<ShardcacheOptions>;
 
 function number(option: Top): Setter;
@@ -55,6 +55,11 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_REPLICATION_READS: text('replication', 'reads'),
   SHARDCACHE_WARMUP_DURATION_MS: number('warmup', 'durationMs'),
   SHARDCACHE_WARMUP_TTL_SECONDS: number('warmup', 'ttlSeconds'),
+  SHARDCACHE_LOCAL_MAX_ENTRIES: number('local', 'maxEntries'),
+  SHARDCACHE_LOCAL_MAX_BYTES: number('local', 'maxBytes'),
+  SHARDCACHE_LOCAL_TTL_MS: number('local', 'ttlMs'),
+  SHARDCACHE_LOCAL_GRACE_MS: number('local', 'graceMs'),
+  SHARDCACHE_LOCAL_HEARTBEAT_MS: number('local', 'heartbeatMs'),
   SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number('namespaceVersionCacheMs'),
   SHARDCACHE_DEFAULT_TTL_SECONDS: number('defaultTtlSeconds'),
   SHARDCACHE_MAX_VALUE_BYTES: number('maxValueBytes'),

@@ -26,6 +26,7 @@ const TOP_LEVEL_KEYS = {
   metrics: 'group',
   replication: 'group',
   warmup: 'group',
+  local: 'group',
   namespaceVersionCacheMs: 'value',
   defaultTtlSeconds: 'value',
   maxValueBytes: 'value',
@@ -47,6 +48,7 @@ const GROUPS = {
   metrics: Object.keys(DEFAULTS.metrics),
   replication: Object.keys(DEFAULTS.replication),
   warmup: Object.keys(DEFAULTS.warmup),
+  local: Object.keys(DEFAULTS.local),
 } satisfies Record<GroupName, readonly string[]>;
 
 /** Every option name validation accepts, dotted for groups (`timeouts.getMs`). */
@@ -76,6 +78,9 @@ const HOUR_MS = 3_600_000;
  */
 const MAX_MEMORY_ENTRIES_PER_NODE = 1_000_000;
 
+/** lru-cache allocates the local tier's slots up front too. */
+const MAX_LOCAL_ENTRIES = 10_000_000;
+
 /** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
 export const MAX_TTL_SECONDS = 60 * 60 * 24 * 365 * 10;
 
@@ -92,6 +97,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   // Backend first: with neither backend nor nodes, the missing backend is the error to name.
   const backendKind = backend(merged.backend);
   const resolvedNodes = nodes(merged.nodes);
+  const local = group(merged, 'local');
 
   const algorithm = oneOf(ring.algorithm, ALGORITHMS, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
@@ -147,6 +153,14 @@ export function validateOptions(merged: Raw): ResolvedOptions {
     warmup: {
       durationMs: integer(warmup.durationMs, 'warmup.durationMs', DEFAULTS.warmup.durationMs, 0, 24 * HOUR_MS),
       ttlSeconds: integer(warmup.ttlSeconds, 'warmup.ttlSeconds', DEFAULTS.warmup.ttlSeconds, 1, MAX_TTL_SECONDS),
+    },
+    // Absent means no tier at all: a layer that is not configured is not in the chain.
+    local: merged.local === undefined ? undefined : {
+      maxEntries: integer(local.maxEntries, 'local.maxEntries', DEFAULTS.local.maxEntries, 1, MAX_LOCAL_ENTRIES),
+      maxBytes: integer(local.maxBytes, 'local.maxBytes', DEFAULTS.local.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
+      ttlMs: integer(local.ttlMs, 'local.ttlMs', DEFAULTS.local.ttlMs, 1, 24 * HOUR_MS),
+      graceMs: integer(local.graceMs, 'local.graceMs', DEFAULTS.local.graceMs, 0, 24 * HOUR_MS),
+      heartbeatMs: integer(local.heartbeatMs, 'local.heartbeatMs', DEFAULTS.local.heartbeatMs, 10, 60_000),
     },
     namespaceVersionCacheMs: integer(merged.namespaceVersionCacheMs, 'namespaceVersionCacheMs', DEFAULTS.namespaceVersionCacheMs, 0, HOUR_MS),
     defaultTtlSeconds: integer(merged.defaultTtlSeconds, 'defaultTtlSeconds', DEFAULTS.defaultTtlSeconds, 0, MAX_TTL_SECONDS),
