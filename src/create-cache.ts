@@ -95,6 +95,13 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const lifecycle = { closed: false };
   const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
   const replicas = createReplicaRouting(membership, values, resolved, clock);
+  const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
+  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const local =
+    resolved.local === undefined
+      ? undefined
+      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(values), connectMs });
+  const store = local?.tier ?? readThrough;
   // `nodes` is the pool reports, metrics and shardcache/testing read: setNodes changes it in place.
   const poolChange = new PoolChange({
     membership,
@@ -105,14 +112,8 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     stale: replicas?.stale,
     closed: () => lifecycle.closed,
     events,
+    followers: local,
   });
-  const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
-  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
-  const local =
-    resolved.local === undefined
-      ? undefined
-      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(values), connectMs });
-  const store = local?.tier ?? readThrough;
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };

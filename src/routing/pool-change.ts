@@ -45,6 +45,8 @@ export interface PoolChangeDependencies {
   readonly stale: StaleCopies | undefined;
   readonly closed: () => boolean;
   readonly events: ShardcacheEmitter;
+  /** Tiers above routing that follow the pool (the local tier's invalidation streams): told of nodes before they join, and after they leave. */
+  readonly followers?: { addNodes(nodes: readonly CacheNode[]): Promise<void>; removeNodes(nodes: readonly CacheNode[]): Promise<void> } | undefined;
 }
 
 export class PoolChange {
@@ -68,7 +70,7 @@ export class PoolChange {
   }
 
   async #apply(wanted: readonly ResolvedNode[]): Promise<NodeChanges> {
-    const { membership, pool, createNode, connectMs, warmup, stale, closed, events } = this.#dependencies;
+    const { membership, pool, createNode, connectMs, warmup, stale, closed, events, followers } = this.#dependencies;
     const current = new Map(membership.placement.members.map((node) => [node.address, node]));
     const wantedAddresses = new Set(wanted.map((node) => node.address));
     const removed = [...current.values()].filter((node) => !wantedAddresses.has(node.address));
@@ -81,7 +83,9 @@ export class PoolChange {
     if (removed.length === 0 && reweighted.length === 0 && toAdd.length === 0) return { added: [], removed: [], reweighted: [] };
     const added = toAdd.map(createNode);
     await Promise.allSettled(added.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
+    await followers?.addNodes(added);
     if (closed()) {
+      await followers?.removeNodes(added);
       await closeNodes(added);
       return { added: [], removed: [], reweighted: [] };
     }
@@ -102,6 +106,7 @@ export class PoolChange {
     const changes = { added: added.map((node) => node.address), removed: removed.map((node) => node.address), reweighted: reweighted.map((node) => node.address) };
     events.emit('nodes:changed', { ...changes, nodes: pool.length });
     debug('nodes changed: %d added, %d removed, %d re-weighted; %d in the pool', changes.added.length, changes.removed.length, changes.reweighted.length, pool.length);
+    await followers?.removeNodes(removed);
     await closeNodes(removed);
     return changes;
   }
