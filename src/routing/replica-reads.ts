@@ -50,18 +50,20 @@ export class ReplicaReads {
     this.#attempts = Math.max(membership.copies, 1 + options.timeouts.getRetries);
   }
 
-  get(key: string, options?: CallOptions): Promise<unknown> {
+  /** @param keepStamp answer a refresh-ahead entry with its stamp (`getEntry`). */
+  get(key: string, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     const node = this.#pick(key, undefined);
     if (node === undefined) {
       this.#values.failed();
       return Promise.resolve(undefined);
     }
-    return this.#readFrom(node, key, undefined, options);
+    return this.#readFrom(node, key, undefined, options, keepStamp);
   }
 
-  #readFrom(node: CacheNode, key: string, tried: CacheNode[] | undefined, options: CallOptions | undefined): Promise<unknown> {
+  #readFrom(node: CacheNode, key: string, tried: CacheNode[] | undefined, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     return node.get(key, options?.deadlineMs).then(
-      (stored) => (stored === undefined && this.#warmup?.active === true ? this.#warm(node, key, options) : this.#values.answer(stored, node.stats.reads.get, node.address)),
+      (stored) =>
+        stored === undefined && this.#warmup?.active === true ? this.#warm(node, key, options, keepStamp) : this.#values.answer(stored, node.stats.reads.get, node.address, keepStamp),
       (error: unknown) => {
         const asked = tried ?? [node];
         const next = this.#failover(key, asked, error, options);
@@ -70,7 +72,7 @@ export class ReplicaReads {
           return undefined;
         }
         asked.push(next);
-        return this.#readFrom(next, key, asked, options);
+        return this.#readFrom(next, key, asked, options, keepStamp);
       },
     );
   }
@@ -99,7 +101,7 @@ export class ReplicaReads {
   }
 
   /** A miss on `node`: read where the key lived before, when it is warming. */
-  #warm(node: CacheNode, key: string, options: CallOptions | undefined): Promise<unknown> {
+  #warm(node: CacheNode, key: string, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     const source = this.#warmup!.sourceFor(node, key);
     if (source === undefined) return Promise.resolve(this.#values.answer(undefined, node.stats.reads.get, node.address));
     const started = this.#warmup!.fillStarted();
@@ -107,7 +109,7 @@ export class ReplicaReads {
       (stored) => {
         if (stored === undefined) return this.#values.answer(undefined, node.stats.reads.get, node.address);
         this.#fill(node, key, stored, started);
-        return this.#values.answer(stored, source.stats.reads.get, source.address);
+        return this.#values.answer(stored, source.stats.reads.get, source.address, keepStamp);
       },
       () => this.#values.answer(undefined, node.stats.reads.get, node.address),
     );

@@ -36,7 +36,12 @@ export class ReplicaRouter implements Store {
   }
 
   get(key: string, options?: CallOptions): Promise<unknown> {
-    return this.#reads.get(key, options);
+    return this.#reads.get(key, options, false);
+  }
+
+  /** Like `get`, but an entry written by a refresh-ahead load comes back as a `Stamped`, with its expiry and load time. */
+  getEntry(key: string, options?: CallOptions): Promise<unknown> {
+    return this.#reads.get(key, options, true);
   }
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {

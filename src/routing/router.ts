@@ -42,15 +42,20 @@ export class Router implements Store {
 
   // Promise chains rather than async functions: this is the hottest path.
   get(key: string, options?: CallOptions): Promise<unknown> {
-    return this.#read(key, 0, options);
+    return this.#read(key, 0, options, false);
   }
 
-  #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
+  /** Like `get`, but an entry written by a refresh-ahead load comes back as a `Stamped`, with its expiry and load time. */
+  getEntry(key: string, options?: CallOptions): Promise<unknown> {
+    return this.#read(key, 0, options, true);
+  }
+
+  #read(key: string, attempt: number, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (stored) => this.#values.answer(stored, node.stats.reads.get, node.address),
+      (stored) => this.#values.answer(stored, node.stats.reads.get, node.address, keepStamp),
       (error: unknown) => {
-        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
+        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options, keepStamp);
         this.#values.failed();
         return undefined;
       },
@@ -87,7 +92,7 @@ export class Router implements Store {
     return batch.node.call('getMany', options?.deadlineMs ?? this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
         for (let i = 0; i < keys.length; i++) {
-          const value = this.#values.answer(values[i], tally, node);
+          const value = this.#values.answer(values[i], tally, node, false);
           results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
         }
       },

@@ -8,6 +8,7 @@
  */
 import type { StoredValue } from '../backends/backend.js';
 import type { ValueFormat } from '../codec/codec.js';
+import { decodeStored, encodeStamped, Stamped } from '../codec/stamp.js';
 import { describe } from '../config/node-spec.js';
 import type { CacheCounters } from '../counters.js';
 import { debug, describeError } from '../debug.js';
@@ -27,18 +28,25 @@ export class Values {
   }
 
   /**
-   * The bytes and flags stored for `value`.
+   * The bytes and flags stored for `value` (a refresh-ahead `Stamped` value behind its stamp).
    * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
    */
   encode(value: unknown): StoredValue {
+    if (value instanceof Stamped) return this.#sized(encodeStamped(value, this.#encodeValue(value.value)));
+    return this.#sized(this.#encodeValue(value));
+  }
+
+  #encodeValue(value: unknown): StoredValue {
     if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let stored: StoredValue;
     try {
-      stored = this.#format.encode(value);
+      return this.#format.encode(value);
     } catch (error) {
       if (error instanceof InvalidValueError) throw error;
       throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
     }
+  }
+
+  #sized(stored: StoredValue): StoredValue {
     const { length } = stored.bytes;
     if (length > this.#maxValueBytes) throw new InvalidValueError(`value is ${length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
     return stored;
@@ -47,12 +55,14 @@ export class Values {
   /**
    * Decodes a read; counts the hit or miss, for the cache and for the node
    * that answered. An undecodable value is a miss, counted as such too.
+   * @param keepStamp answer a refresh-ahead entry as its `Stamped` (expiry and load time), not the bare value.
    */
-  answer(stored: StoredValue | undefined, tally: ReadTally, node: string): unknown {
+  answer(stored: StoredValue | undefined, tally: ReadTally, node: string, keepStamp = false): unknown {
     let value: unknown;
     if (stored !== undefined) {
       try {
-        value = this.#format.decode(stored.bytes, stored.flags);
+        value = decodeStored(stored, this.#format);
+        if (!keepStamp && value instanceof Stamped) value = value.value;
       } catch (error) {
         value = undefined;
         this.#reads.undecodable++;
