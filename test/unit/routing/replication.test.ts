@@ -121,4 +121,31 @@ describe('replication (in-process nodes)', () => {
     // Flushed, then trusted again: it answers, and holds nothing from before.
     expect(detail[0]).toMatchObject({ node: NODES[0], status: 'miss' });
   });
+
+  it('a refresh-ahead entry goes to every copy, and each copy answers it bare to get, stamped to the loader', async () => {
+    cache = await createCache(OPTIONS, { env: {} });
+    let loads = 0;
+    const load = () =>
+      cache.getOrLoad(
+        'ra',
+        async () => {
+          loads++;
+          return { n: 1 };
+        },
+        { ttl: 60, refreshAhead: true },
+      );
+    expect(await load()).toEqual({ n: 1 });
+    // The write-back is best effort and not awaited: wait (bounded) for it.
+    for (let attempt = 0; attempt < 100 && (await cache.get('ra')) === undefined; attempt++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await cache.get('ra')).toEqual({ n: 1 });
+    const [owner] = cache.nodesFor('ra') as [string, string];
+    pauseMemoryNode(cache, owner);
+    try {
+      expect(await cache.get('ra')).toEqual({ n: 1 }); // from the second copy
+    } finally {
+      resumeMemoryNode(cache, owner);
+    }
+    expect(await load()).toEqual({ n: 1 });
+    expect(loads).toBe(1);
+  });
 });
