@@ -142,6 +142,7 @@ class Postgres implements PostgresServer {
 /** Runs `callback` with a fresh connection, closed afterwards. */
 export async function withClient<T>(url: string, callback: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {}); // a dropped connection also fails the query in flight, which reports it
   await client.connect();
   try {
     return await callback(client);
