@@ -56,6 +56,10 @@ const cache =
   env.PRODUCT_CACHE === 'off'
     ? undefined
     : await createCache({ metrics: { registry }, ...(fromEnvironment ? {} : { backend: 'memory', nodes: ['local-a:1', 'local-b:2', 'local-c:3'] }) });
+// What the cache did about its nodes, in the service's log (the benchmark's timeline marks these lines).
+for (const [event, what] of [['node:ejected', 'ejected'], ['node:readmitted', 'back on the ring']]) {
+  cache?.events.on(event, ({ node }) => log(`cache node ${node} ${what}`));
+}
 const db = createProductsDb(pool);
 // A fence outlives any copy written before it: the entry TTL plus a minute for the slowest load.
 const catalog = createCatalog({ cache, db, fences: new UpdateFences({ holdMs: (ttlSeconds + 60) * 1000 }), ttlSeconds });

@@ -39,8 +39,8 @@ export interface Panel {
   readonly series: readonly Series[];
   /** Shaded spans of x, labelled at their top (alternate bands are shaded). */
   readonly bands?: readonly { readonly from: number; readonly to: number; readonly label?: string }[];
-  /** Vertical lines at x, labelled. */
-  readonly markers?: readonly { readonly x: number; readonly label?: string }[];
+  /** Vertical dashed lines at x, with a short label at their top (close labels alternate between two rows). */
+  readonly markers?: readonly { readonly x: number; readonly label?: string; readonly colour?: string }[];
 }
 
 interface Scale {
@@ -70,8 +70,20 @@ function scale(axis: Axis, values: readonly number[], from: number, length: numb
   };
 }
 
+/** A step of 1, 2 or 5 times a power of ten, near a quarter of the span. */
+function niceStep(span: number): number {
+  const rough = span / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough) ?? rough;
+}
+
 function defaultTicks(s: Scale): number[] {
-  if (!s.log) return [0, 0.25, 0.5, 0.75, 1].map((f) => s.min + f * (s.max - s.min));
+  if (!s.log) {
+    const step = niceStep(s.max - s.min || 1);
+    const ticks: number[] = [];
+    for (let value = Math.ceil(s.min / step) * step; value <= s.max + step * 1e-9 && ticks.length < 12; value += step) ticks.push(value);
+    return ticks;
+  }
   const ticks: number[] = [];
   for (let decade = Math.floor(Math.log10(s.min)); decade <= Math.ceil(Math.log10(s.max)); decade++) {
     const value = 10 ** decade;
@@ -108,16 +120,34 @@ export function linePanel(panel: Panel): string {
       (t) => `<g><line x1="${left}" x2="${left + width}" y1="${ys.at(t).toFixed(1)}" y2="${ys.at(t).toFixed(1)}" stroke="#e4e4e4"/><text x="${left - 6}" y="${(ys.at(t) + 4).toFixed(1)}" font-size="11" text-anchor="end">${escape(yFormat(t))}</text></g>`,
     ),
   );
+  let previousLabel = { x: -Infinity, row: 1 };
   for (const marker of panel.markers ?? []) {
-    const x = xs.at(marker.x).toFixed(1);
-    parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="#c00" stroke-dasharray="4 3"/>`);
-    if (marker.label) parts.push(`<text x="${x}" y="${top + 24}" font-size="10" fill="#c00" transform="rotate(90 ${x} ${top + 24})" dx="2">${escape(marker.label)}</text>`);
+    const x = xs.at(marker.x);
+    const colour = marker.colour ?? '#c00';
+    parts.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="${colour}" stroke-dasharray="4 3"/>`);
+    if (!marker.label) continue;
+    const row = x - previousLabel.x < 8 * marker.label.length + 4 ? 1 - previousLabel.row : 0;
+    previousLabel = { x, row };
+    parts.push(`<text x="${(x + 2).toFixed(1)}" y="${top + 24 + row * 12}" font-size="10" fill="${colour}">${escape(marker.label)}</text>`);
   }
   panel.series.forEach((s, i) => {
     const colour = s.colour ?? COLOURS[i % COLOURS.length]!;
     const points = s.points.filter(inside);
     if (points.length === 0) return;
-    const path = points.map(([px, py], j) => `${j === 0 ? 'M' : 'L'}${xs.at(px).toFixed(1)},${clampY(py).toFixed(1)}`).join(' ');
+    // A point without a value (no data that second) breaks the line rather than being bridged.
+    let broken = true;
+    const path = s.points
+      .map((point) => {
+        if (!inside(point)) {
+          broken = true;
+          return '';
+        }
+        const step = `${broken ? 'M' : 'L'}${xs.at(point[0]).toFixed(1)},${clampY(point[1]).toFixed(1)}`;
+        broken = false;
+        return step;
+      })
+      .filter(Boolean)
+      .join(' ');
     parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="${s.dots ? 2 : 1.5}"/>`);
     if (s.dots) parts.push(points.map(([px, py]) => `<circle cx="${xs.at(px).toFixed(1)}" cy="${clampY(py).toFixed(1)}" r="3" fill="${colour}"/>`).join(''));
   });

@@ -1,0 +1,307 @@
+/**
+ * End to end (issue 18): the product service of examples/product-service
+ * over a real PostgreSQL and three real Redis (or Memcached) nodes, driven
+ * by autocannon at a fixed rate (lib/e2e-load.ts), through a timeline of
+ * phases and faults:
+ *
+ *   no cache        the same service with PRODUCT_CACHE=off: every read is a query
+ *   cold            shardcache in front, cache empty
+ *   (warm-up pass)  every product read once in batches of 100, as a deploy's warm-up would
+ *   warm            the steady state
+ *   one node hung   SIGSTOP on one cache node for the whole phase
+ *   node back       SIGCONT
+ *   node killed     SIGKILL on another node, restarted empty a few seconds later
+ *
+ * Per phase: requests/s, HTTP p50/p99/max, HTTP errors, database queries/s
+ * (PostgreSQL's own statement count, pg_stat_statements), cache hit rate,
+ * stale products. Every response is checked against the versions updates
+ * acknowledged before its request was sent, and a final pass reads every
+ * updated product once more. A timeline SVG (src/tools/timeline-chart.ts)
+ * shows latency, database load and hit rate per second, faults marked.
+ *
+ * Targets: warm database load <= 10% of the no-cache phase's at the same
+ * rate; while a node hangs, HTTP p99 <= warm p99 + 2 x the GET deadline, no
+ * HTTP error, no stale product; after the kill, no HTTP error (the database
+ * spike is reported: its peak, its extra queries and how long it lasts).
+ * Exits 1 when a target is missed.
+ *
+ *   npm run bench -- end-to-end [--quick]          from the repo root, through run-all
+ *   cd bench && npx tsx end-to-end.ts [--quick] [--backend=memcached] [--rate=N] [--phase-seconds=N] [--get-ms=N] [--json[=path]] [--svg=path]
+ *
+ * The service runs the built package (dist/, rebuilt here first), as its
+ * README says. PostgreSQL runs with synchronous_commit=off (commits are
+ * logged, flushed in the background). Cache options: shardcache's defaults
+ * (GET deadline 10 ms) except faster probes (SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS
+ * 3000, breaker reset 5000), so the phases see nodes leave and return.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startPostgres, statementCalls, type PostgresServer } from '../test/harness/postgres.js';
+import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
+import { timelineChart, type TimelineEvent, type TimelinePhase } from '../src/tools/timeline-chart.js';
+import { drive, Recorder, VersionLedger } from './lib/e2e-load.js';
+import { phaseRow, spike, timeline, type CounterSample, type PhaseRow, type PhaseWindow } from './lib/e2e-report.js';
+import { ServiceProcess } from './lib/e2e-service.js';
+import { table } from './lib/stats.js';
+import { Zipf } from './lib/zipf.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const QUICK = argv.includes('--quick');
+const BACKEND = (flag('backend') ?? 'redis') as 'redis' | 'memcached';
+const RATE = Number(flag('rate') ?? (QUICK ? 200 : 300));
+const PHASE_SECONDS = Number(flag('phase-seconds') ?? (QUICK ? 8 : 30));
+const PRODUCTS = 100_000;
+/** The cache's GET deadline: shardcache's default unless `--get-ms` says otherwise. */
+const GET_DEADLINE_MS = Number(flag('get-ms') ?? 10);
+const RESTART_AFTER_MS = QUICK ? 2_000 : 3_000;
+const TOKEN = 'end-to-end-bench-admin-token';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SVG = flag('svg') ?? (QUICK ? join(tmpdir(), 'shardcache-end-to-end-quick.svg') : join(root, 'docs', 'end-to-end-timeline.svg'));
+const JSON_PATH = argv.includes('--json') ? join(root, 'bench', 'results', 'end-to-end.json') : flag('json');
+/** The whole run, bounded: startup, seven steps, the final pass. */
+const LIMIT_MS = 180_000 + 7 * (PHASE_SECONDS + 5) * 1000;
+
+if (!['redis', 'memcached'].includes(BACKEND) || !(RATE > 0) || !(PHASE_SECONDS >= 3) || !(GET_DEADLINE_MS >= 1)) {
+  throw new Error(`--backend is redis or memcached, --rate > 0, --phase-seconds >= 3, --get-ms >= 1 (got ${BACKEND}, ${RATE}, ${PHASE_SECONDS}, ${GET_DEADLINE_MS})`);
+}
+
+const started = performance.now();
+const clock = () => performance.now() - started;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const abort = new AbortController();
+
+async function main(): Promise<boolean> {
+  console.log(`end to end: ${BACKEND}, ${RATE} requests/s, ${PHASE_SECONDS} s per phase, GET deadline ${GET_DEADLINE_MS} ms; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)} at the start (a shared machine: absolute figures move with the neighbours)`);
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit', timeout: 180_000 });
+  if (build.status !== 0) throw new Error('building shardcache (npm run build) failed');
+
+  const startNode = BACKEND === 'redis' ? startRedis : startMemcached;
+  let postgres: PostgresServer | undefined;
+  let nodes: ServerProcess[] = [];
+  const services: ServiceProcess[] = [];
+  let db: pg.Client | undefined;
+  try {
+    [postgres, ...nodes] = await Promise.all([startPostgres({ settings: { fsync: 'on', full_page_writes: 'on', max_connections: '40' } }), startNode(), startNode(), startNode()]);
+    const common = { DATABASE_URL: postgres.url, SEED_PRODUCTS: String(PRODUCTS), PG_POOL_MAX: '10' };
+    const plain = await ServiceProcess.start('the service without a cache', { ...common, PRODUCT_CACHE: 'off' }, clock);
+    services.push(plain);
+    const cached = await ServiceProcess.start(
+      'the service with shardcache',
+      {
+        ...common,
+        SHARDCACHE_BACKEND: BACKEND,
+        SHARDCACHE_NODES: nodes.map((node) => node.address).join(','),
+        SHARDCACHE_ADMIN_TOKEN: TOKEN,
+        SHARDCACHE_TIMEOUT_GET_MS: String(GET_DEADLINE_MS),
+        SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS: '3000',
+        SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: '5000',
+      },
+      clock,
+    );
+    services.push(cached);
+    db = new pg.Client({ connectionString: postgres.url });
+    db.on('error', () => {});
+    await db.connect();
+
+    const ledger = new VersionLedger();
+    const recorder = new Recorder(clock);
+    const zipf = new Zipf(PRODUCTS, 0.99);
+    const sample = async (): Promise<CounterSample> => {
+      const ms = clock();
+      const dbCalls = await statementCalls(db!, 'products');
+      const stats = await fetch(`${cached.url}/cache/stats`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(2_000) })
+        .then(async (r) => ((await r.json()) as { reads: NonNullable<CounterSample['reads']> }).reads)
+        .catch(() => undefined);
+      return { ms, dbCalls, ...(stats ? { reads: stats } : {}), stale: ledger.stale };
+    };
+    const samples: CounterSample[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling && !abort.signal.aborted) {
+        samples.push(await sample());
+        await sleep(1000);
+      }
+    })();
+
+    const phases: PhaseWindow[] = [];
+    const bands: TimelinePhase[] = [];
+    const events: TimelineEvent[] = [];
+    const mark = (label: string) => events.push({ t: clock() / 1000, label, kind: 'fault' });
+    const runPhase = async (name: string, service: ServiceProcess, fault?: () => Promise<void> | void, later?: { afterMs: number; act: () => Promise<void> }) => {
+      if (abort.signal.aborted) return;
+      await fault?.();
+      const start = await sample();
+      const load = drive({ url: service.url, rate: RATE, seconds: PHASE_SECONDS, zipf, ledger, recorder, signal: abort.signal });
+      if (later) await sleep(later.afterMs).then(later.act);
+      await load;
+      const end = await sample();
+      phases.push({ name, usesCache: service === cached, start, end });
+      bands.push({ name, from: start.ms / 1000, to: end.ms / 1000 });
+      console.log(`  ${name}: done at ${(end.ms / 1000).toFixed(0)} s`);
+    };
+
+    const [hung, killed] = [nodes[0]!, nodes[1]!];
+    await runPhase('no cache', plain);
+    await runPhase('cold', cached);
+    // Warm: every product read once; once every node serves again (the pass is heavy, a starved
+    // machine can eject a node during it), once more to refill what such an ejection lost.
+    const warmFrom = clock() / 1000;
+    await warmUp(cached.url);
+    await allNodesServing(cached.url);
+    await warmUp(cached.url);
+    bands.push({ name: 'warm-up', from: warmFrom, to: clock() / 1000 });
+    await runPhase('warm', cached);
+    await runPhase('one node hung', cached, () => {
+      hung.pause();
+      mark(`SIGSTOP ${hung.address}`);
+    });
+    await runPhase('node back', cached, () => {
+      hung.resume();
+      mark(`SIGCONT ${hung.address}`);
+    });
+    await runPhase('node killed, restarted empty', cached, async () => {
+      await killed.kill();
+      mark(`SIGKILL ${killed.address}`);
+    }, {
+      afterMs: RESTART_AFTER_MS,
+      act: async () => {
+        await killed.restart();
+        mark(`${killed.address} restarted empty`);
+      },
+    });
+    sampling = false;
+    await sampler;
+
+    // Every product updated in the run, read once more now that every update has been answered.
+    const updated = ledger.updated();
+    for (let i = 0; i < updated.length && !abort.signal.aborted; i += 100) {
+      const slice = updated.slice(i, i + 100);
+      const body = (await (await fetch(`${cached.url}/products?ids=${slice.map(([id]) => id).join(',')}`)).json()) as { products: { id: number; version: number }[] };
+      body.products.forEach((product, j) => ledger.check(product.id, product.version, slice[j]![1], 'the final read'));
+    }
+    for (const line of cached.lines) {
+      const seen = /cache node (\S+) (ejected|back on the ring)/.exec(line.text);
+      if (seen) events.push({ t: line.ms / 1000, label: `${seen[1]} ${seen[2]} (the service saw)`, kind: 'observed' });
+    }
+    const loads = ((await (await fetch(`${cached.url}/cache/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { loads: { writeBackFailures: number } }).loads;
+    const metrics = await (await fetch(`${cached.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    return report(phases, recorder, samples, bands, events, ledger, metrics, loads.writeBackFailures);
+  } finally {
+    await db?.end().catch(() => {});
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await postgres?.stop().catch((error: unknown) => console.error(`stopping PostgreSQL: ${(error as Error).message}`));
+    await stopAll();
+  }
+}
+
+/** Waits (at most 20 s) until the cached service's health says every node serves. */
+async function allNodesServing(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 40 && !abort.signal.aborted; attempt++) {
+    const health = (await (await fetch(`${url}/cache/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { status: string };
+    if (health.status === 'up') return;
+    await sleep(500);
+  }
+}
+
+/** Every product read once through the cached service, 100 per request, 4 requests at a time. */
+async function warmUp(url: string): Promise<void> {
+  let next = 1;
+  const worker = async () => {
+    while (next <= PRODUCTS && !abort.signal.aborted) {
+      const from = next;
+      next += 100;
+      const ids = Array.from({ length: Math.min(100, PRODUCTS - from + 1) }, (_, i) => from + i);
+      const response = await fetch(`${url}/products?ids=${ids.join(',')}`, { signal: AbortSignal.timeout(30_000) });
+      if (response.status !== 200) throw new Error(`warm-up read of ${from}.. answered HTTP ${response.status}`);
+      await response.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSample[], bands: TimelinePhase[], events: TimelineEvent[], ledger: VersionLedger, metrics: string, writeBackFailures: number): boolean {
+  const rows = phases.map((phase) => phaseRow(recorder, phase));
+  const cacheFrom = phases.find((p) => p.usesCache)?.start.ms ?? Infinity;
+  const points = timeline(recorder, samples, (ms) => ms > cacheFrom);
+  const row = (name: string): PhaseRow | undefined => rows.find((r) => r.name === name);
+  const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+  console.log(
+    `\n${table(
+      ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'max ms', 'HTTP errors', 'DB queries/s', 'hit rate', 'cache read failures', 'stale'],
+      rows.map((r) => [
+        r.name,
+        fmt(r.requestsPerSecond),
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+        fmt(r.maxMs, 1),
+        String(r.httpErrors),
+        fmt(r.dbQueriesPerSecond),
+        Number.isFinite(r.hitRate) ? `${(r.hitRate * 100).toFixed(1)}%` : '-',
+        Number.isFinite(r.hitRate) ? String(r.cacheReadFailures) : '-',
+        String(r.stale),
+      ]),
+    )}`,
+  );
+  const [none, warm, hung, killed] = [row('no cache'), row('warm'), row('one node hung'), row('node killed, restarted empty')];
+  const missed: string[] = [];
+  const target = (ok: boolean, text: string) => {
+    console.log(`${ok ? 'met   ' : 'MISSED'} ${text}`);
+    if (!ok) missed.push(text);
+  };
+  if (none && warm) target(warm.dbQueriesPerSecond <= 0.1 * none.dbQueriesPerSecond, `warm database load ${fmt(warm.dbQueriesPerSecond)}/s <= 10% of no cache's ${fmt(none.dbQueriesPerSecond)}/s (${fmt((100 * warm.dbQueriesPerSecond) / none.dbQueriesPerSecond)}%)`);
+  if (warm && hung) {
+    target(hung.p99Ms <= warm.p99Ms + 2 * GET_DEADLINE_MS, `one node hung: p99 ${fmt(hung.p99Ms, 2)} ms <= warm p99 ${fmt(warm.p99Ms, 2)} ms + 2 x ${GET_DEADLINE_MS} ms`);
+    target(hung.httpErrors === 0 && hung.stale === 0, `one node hung: ${hung.httpErrors} HTTP errors, ${hung.stale} stale products (0 and 0)`);
+  }
+  if (killed) target(killed.httpErrors === 0, `node killed and restarted empty: ${killed.httpErrors} HTTP errors (0)`);
+  target(ledger.stale === 0, `stale products over the whole run and the final pass: ${ledger.stale} of ${ledger.checked} checked (0)`);
+  for (const example of ledger.examples) console.log(`  stale: ${example}`);
+  const spikes: Record<string, ReturnType<typeof spike>> = {};
+  const warmPhase = phases.find((p) => p.name === 'warm');
+  for (const name of ['one node hung', 'node killed, restarted empty']) {
+    const phase = phases.find((p) => p.name === name);
+    if (!phase || !warmPhase) continue;
+    const s = (spikes[name] = spike(points, [warmPhase.start.ms / 1000, warmPhase.end.ms / 1000], phase.start.ms / 1000, phase.end.ms / 1000));
+    console.log(`database after "${name}": peak ${fmt(s.peakPerSecond)} queries/s (warm: mean ${fmt(s.baselineMean)}, highest second ${fmt(s.baselineMax)}), ${fmt(s.extraQueries, 0)} queries above the warm mean, above the warm range for ${fmt(s.seconds)} s`);
+  }
+  const counter = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const sumOf = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  const service = {
+    staleReloads: counter('product_service_stale_reloads_total'),
+    cacheWriteFailures: counter('product_service_cache_write_failures_total'),
+    ejections: sumOf('shardcache_node_ejections_total'),
+    readmissions: sumOf('shardcache_node_readmissions_total'),
+  };
+  console.log(`service: ${service.staleReloads} stale cache entries caught by the update fence and reloaded, ${service.cacheWriteFailures} cache rewrites after an update failed, ${writeBackFailures} write-backs of loaded products failed, ${service.ejections} ejections, ${service.readmissions} re-admissions; statuses ${JSON.stringify(Object.fromEntries(recorder.statuses))}, ${recorder.errorsAt.length} request errors`);
+
+  const title = `product service end to end: ${BACKEND} x3 + PostgreSQL, ${RATE} req/s, Zipf(0.99) over ${PRODUCTS} ids (${new Date().toISOString().slice(0, 10)}, shared 2-core machine)`;
+  mkdirSync(dirname(SVG), { recursive: true });
+  writeFileSync(SVG, timelineChart(points, bands, events, title));
+  console.log(`timeline: ${SVG}`);
+  if (JSON_PATH) {
+    mkdirSync(dirname(JSON_PATH), { recursive: true });
+    writeFileSync(JSON_PATH, `${JSON.stringify({ backend: BACKEND, rate: RATE, phaseSeconds: PHASE_SECONDS, getDeadlineMs: GET_DEADLINE_MS, writeBackFailures, rows, spikes, service, stale: ledger.stale, checked: ledger.checked, events, missed }, null, 2)}\n`);
+    console.log(`json: ${JSON_PATH}`);
+  }
+  console.log(missed.length === 0 ? 'every target met' : `${missed.length} target(s) missed`);
+  return missed.length === 0;
+}
+
+const limit = setTimeout(() => {
+  console.error(`end-to-end: over ${LIMIT_MS / 1000} s; stopping the load`);
+  abort.abort();
+}, LIMIT_MS);
+main()
+  .then((ok) => {
+    if (!ok || abort.signal.aborted) process.exitCode = 1;
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => clearTimeout(limit));
