@@ -53,7 +53,8 @@ const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const QUICK = argv.includes('--quick');
 const BACKEND = (flag('backend') ?? 'redis') as 'redis' | 'memcached';
-const RATE = Number(flag('rate') ?? (QUICK ? 200 : 300));
+/** Low enough that the no-cache phase keeps up on a shared 2-core machine. */
+const RATE = Number(flag('rate') ?? 200);
 const PHASE_SECONDS = Number(flag('phase-seconds') ?? (QUICK ? 8 : 30));
 const PRODUCTS = 100_000;
 /** The cache's GET deadline: shardcache's default unless `--get-ms` says otherwise. */
@@ -232,7 +233,7 @@ function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSampl
   const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
   console.log(
     `\n${table(
-      ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'max ms', 'HTTP errors', 'DB queries/s', 'hit rate', 'cache read failures', 'stale'],
+      ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'max ms', 'HTTP errors', 'DB queries/s', 'DB queries/request', 'hit rate', 'cache read failures', 'stale'],
       rows.map((r) => [
         r.name,
         fmt(r.requestsPerSecond),
@@ -241,6 +242,7 @@ function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSampl
         fmt(r.maxMs, 1),
         String(r.httpErrors),
         fmt(r.dbQueriesPerSecond),
+        fmt(r.dbQueriesPerSecond / r.requestsPerSecond, 3),
         Number.isFinite(r.hitRate) ? `${(r.hitRate * 100).toFixed(1)}%` : '-',
         Number.isFinite(r.hitRate) ? String(r.cacheReadFailures) : '-',
         String(r.stale),
@@ -253,7 +255,13 @@ function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSampl
     console.log(`${ok ? 'met   ' : 'MISSED'} ${text}`);
     if (!ok) missed.push(text);
   };
-  if (none && warm) target(warm.dbQueriesPerSecond <= 0.1 * none.dbQueriesPerSecond, `warm database load ${fmt(warm.dbQueriesPerSecond)}/s <= 10% of no cache's ${fmt(none.dbQueriesPerSecond)}/s (${fmt((100 * warm.dbQueriesPerSecond) / none.dbQueriesPerSecond)}%)`);
+  if (none && warm) {
+    const perRequest = (r: PhaseRow) => r.dbQueriesPerSecond / r.requestsPerSecond;
+    target(
+      warm.dbQueriesPerSecond <= 0.1 * none.dbQueriesPerSecond,
+      `warm database load ${fmt(warm.dbQueriesPerSecond)}/s <= 10% of no cache's ${fmt(none.dbQueriesPerSecond)}/s (${fmt((100 * warm.dbQueriesPerSecond) / none.dbQueriesPerSecond)}%; per request ${fmt((100 * perRequest(warm)) / perRequest(none))}%)`,
+    );
+  }
   if (warm && hung) {
     target(hung.p99Ms <= warm.p99Ms + 2 * GET_DEADLINE_MS, `one node hung: p99 ${fmt(hung.p99Ms, 2)} ms <= warm p99 ${fmt(warm.p99Ms, 2)} ms + 2 x ${GET_DEADLINE_MS} ms`);
     target(hung.httpErrors === 0 && hung.stale === 0, `one node hung: ${hung.httpErrors} HTTP errors, ${hung.stale} stale products (0 and 0)`);

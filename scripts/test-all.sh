@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine with Node.js:
-#   1. installs redis-server and memcached from Debian packages when missing
+#   1. installs redis-server, memcached and postgresql from Debian packages when missing
 #      (the tests start their own processes on free loopback ports);
 #   2. installs the npm dependencies (which builds dist/);
 #   3. type-checks, then runs every test tier;
@@ -12,6 +12,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)  # socket counters in the batching test
+# The product-service test's database; Debian keeps the binaries off the PATH, in /usr/lib/postgresql/<major>/bin.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian packages"
   sudo_cmd=""
