@@ -32,7 +32,8 @@
  * README says. PostgreSQL runs with synchronous_commit=off (commits are
  * logged, flushed in the background). Cache options: shardcache's defaults
  * (GET deadline 10 ms) except faster probes (SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS
- * 3000, breaker reset 5000), so the phases see nodes leave and return.
+ * 3000, _MAX_RETRY_TIMEOUT_MS 6000, breaker reset 5000), so the phases see
+ * nodes leave and return, as the soak does.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -100,6 +101,7 @@ async function main(): Promise<boolean> {
         SHARDCACHE_ADMIN_TOKEN: TOKEN,
         SHARDCACHE_TIMEOUT_GET_MS: String(GET_DEADLINE_MS),
         SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS: '3000',
+        SHARDCACHE_HEALTH_MAX_RETRY_TIMEOUT_MS: '6000',
         SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: '5000',
       },
       clock,
