@@ -265,7 +265,11 @@ function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSampl
     );
   }
   if (warm && hung) {
-    target(hung.p99Ms <= warm.p99Ms + 2 * GET_DEADLINE_MS, `one node hung: p99 ${fmt(hung.p99Ms, 2)} ms <= warm p99 ${fmt(warm.p99Ms, 2)} ms + 2 x ${GET_DEADLINE_MS} ms`);
+    const back = row('node back');
+    target(
+      hung.p99Ms <= warm.p99Ms + 2 * GET_DEADLINE_MS,
+      `one node hung: p99 ${fmt(hung.p99Ms, 2)} ms <= warm p99 ${fmt(warm.p99Ms, 2)} ms + 2 x ${GET_DEADLINE_MS} ms (healthy again after it, "node back": p99 ${fmt(back?.p99Ms ?? NaN, 2)} ms)`,
+    );
     target(hung.httpErrors === 0 && hung.stale === 0, `one node hung: ${hung.httpErrors} HTTP errors, ${hung.stale} stale products (0 and 0)`);
   }
   if (killed) target(killed.httpErrors === 0, `node killed and restarted empty: ${killed.httpErrors} HTTP errors (0)`);
@@ -277,7 +281,7 @@ function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSampl
     const phase = phases.find((p) => p.name === name);
     if (!phase || !warmPhase) continue;
     const s = (spikes[name] = spike(points, [warmPhase.start.ms / 1000, warmPhase.end.ms / 1000], phase.start.ms / 1000, phase.end.ms / 1000));
-    console.log(`database after "${name}": peak ${fmt(s.peakPerSecond)} queries/s (warm: mean ${fmt(s.baselineMean)}, highest second ${fmt(s.baselineMax)}), ${fmt(s.extraQueries, 0)} queries above the warm mean, above the warm range for ${fmt(s.seconds)} s`);
+    console.log(`database after "${name}": peak ${fmt(s.peakPerSecond)} queries/s (warm: mean ${fmt(s.baselineMean)}, highest second ${fmt(s.baselineMax)}), ${fmt(s.extraQueries, 0)} queries above the warm mean, ${s.settled ? `above the warm range for ${fmt(s.seconds)} s` : `still above the warm range when the phase ended, ${fmt(s.seconds)} s after the fault`}`);
   }
   const counter = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   const sumOf = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);

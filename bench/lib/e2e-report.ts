@@ -112,6 +112,8 @@ export interface Spike {
   readonly extraQueries: number;
   /** From the fault to the end of the last second above the baseline's highest second (0: none). */
   readonly seconds: number;
+  /** Whether the load was back within the baseline's range by the end of the phase. */
+  readonly settled: boolean;
   /** The baseline's mean and highest one-second load (the warm phase). */
   readonly baselineMean: number;
   readonly baselineMax: number;
@@ -135,6 +137,7 @@ export function spike(points: readonly TimelineSample[], base: readonly [number,
     peakPerSecond: after.reduce((max, p) => Math.max(max, p.dbQueriesPerSecond), 0),
     extraQueries,
     seconds: lastAbove - faultS,
+    settled: after.length > 0 && after.at(-1)!.dbQueriesPerSecond <= baselineMax,
     baselineMean,
     baselineMax,
   };
