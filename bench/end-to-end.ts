@@ -36,18 +36,17 @@
  * nodes leave and return, as the soak does.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres, statementCalls, type PostgresServer } from '../test/harness/postgres.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
-import { timelineChart, type TimelineEvent, type TimelinePhase } from '../src/tools/timeline-chart.js';
+import type { TimelineEvent, TimelinePhase } from '../src/tools/timeline-chart.js';
 import { drive, Recorder, VersionLedger } from './lib/e2e-load.js';
-import { phaseRow, spike, timeline, type CounterSample, type PhaseRow, type PhaseWindow } from './lib/e2e-report.js';
+import type { CounterSample, PhaseWindow } from './lib/e2e-report.js';
 import { ServiceProcess } from './lib/e2e-service.js';
-import { table } from './lib/stats.js';
+import { judge } from './lib/e2e-verdict.js';
 import { Zipf } from './lib/zipf.js';
 
 const argv = process.argv.slice(2);
@@ -193,7 +192,7 @@ async function main(): Promise<boolean> {
     }
     const loads = ((await (await fetch(`${cached.url}/cache/stats`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { loads: { writeBackFailures: number } }).loads;
     const metrics = await (await fetch(`${cached.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-    return report(phases, recorder, samples, bands, events, ledger, metrics, loads.writeBackFailures);
+    return judge({ phases, recorder, samples, bands, events, ledger, metrics, writeBackFailures: loads.writeBackFailures }, { backend: BACKEND, rate: RATE, products: PRODUCTS, phaseSeconds: PHASE_SECONDS, getDeadlineMs: GET_DEADLINE_MS, svg: SVG, json: JSON_PATH });
   } finally {
     await db?.end().catch(() => {});
     await Promise.allSettled(services.map((service) => service.stop()));
@@ -225,85 +224,6 @@ async function warmUp(url: string): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
-}
-
-function report(phases: PhaseWindow[], recorder: Recorder, samples: CounterSample[], bands: TimelinePhase[], events: TimelineEvent[], ledger: VersionLedger, metrics: string, writeBackFailures: number): boolean {
-  const rows = phases.map((phase) => phaseRow(recorder, phase));
-  const cacheFrom = phases.find((p) => p.usesCache)?.start.ms ?? Infinity;
-  const points = timeline(recorder, samples, (ms) => ms > cacheFrom);
-  const row = (name: string): PhaseRow | undefined => rows.find((r) => r.name === name);
-  const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-  console.log(
-    `\n${table(
-      ['phase', 'requests/s', 'p50 ms', 'p99 ms', 'max ms', 'HTTP errors', 'DB queries/s', 'DB queries/request', 'hit rate', 'cache read failures', 'stale'],
-      rows.map((r) => [
-        r.name,
-        fmt(r.requestsPerSecond),
-        fmt(r.p50Ms, 2),
-        fmt(r.p99Ms, 2),
-        fmt(r.maxMs, 1),
-        String(r.httpErrors),
-        fmt(r.dbQueriesPerSecond),
-        fmt(r.dbQueriesPerSecond / r.requestsPerSecond, 3),
-        Number.isFinite(r.hitRate) ? `${(r.hitRate * 100).toFixed(1)}%` : '-',
-        Number.isFinite(r.hitRate) ? String(r.cacheReadFailures) : '-',
-        String(r.stale),
-      ]),
-    )}`,
-  );
-  const [none, warm, hung, killed] = [row('no cache'), row('warm'), row('one node hung'), row('node killed, restarted empty')];
-  const missed: string[] = [];
-  const target = (ok: boolean, text: string) => {
-    console.log(`${ok ? 'met   ' : 'MISSED'} ${text}`);
-    if (!ok) missed.push(text);
-  };
-  if (none && warm) {
-    const perRequest = (r: PhaseRow) => r.dbQueriesPerSecond / r.requestsPerSecond;
-    target(
-      warm.dbQueriesPerSecond <= 0.1 * none.dbQueriesPerSecond,
-      `warm database load ${fmt(warm.dbQueriesPerSecond)}/s <= 10% of no cache's ${fmt(none.dbQueriesPerSecond)}/s (${fmt((100 * warm.dbQueriesPerSecond) / none.dbQueriesPerSecond)}%; per request ${fmt((100 * perRequest(warm)) / perRequest(none))}%)`,
-    );
-  }
-  if (warm && hung) {
-    const back = row('node back');
-    target(
-      hung.p99Ms <= warm.p99Ms + 2 * GET_DEADLINE_MS,
-      `one node hung: p99 ${fmt(hung.p99Ms, 2)} ms <= warm p99 ${fmt(warm.p99Ms, 2)} ms + 2 x ${GET_DEADLINE_MS} ms (healthy again after it, "node back": p99 ${fmt(back?.p99Ms ?? NaN, 2)} ms)`,
-    );
-    target(hung.httpErrors === 0 && hung.stale === 0, `one node hung: ${hung.httpErrors} HTTP errors, ${hung.stale} stale products (0 and 0)`);
-  }
-  if (killed) target(killed.httpErrors === 0, `node killed and restarted empty: ${killed.httpErrors} HTTP errors (0)`);
-  target(ledger.stale === 0, `stale products over the whole run and the final pass: ${ledger.stale} of ${ledger.checked} checked (0)`);
-  for (const example of ledger.examples) console.log(`  stale: ${example}`);
-  const spikes: Record<string, ReturnType<typeof spike>> = {};
-  const warmPhase = phases.find((p) => p.name === 'warm');
-  for (const name of ['one node hung', 'node killed, restarted empty']) {
-    const phase = phases.find((p) => p.name === name);
-    if (!phase || !warmPhase) continue;
-    const s = (spikes[name] = spike(points, [warmPhase.start.ms / 1000, warmPhase.end.ms / 1000], phase.start.ms / 1000, phase.end.ms / 1000));
-    console.log(`database after "${name}": peak ${fmt(s.peakPerSecond)} queries/s (warm: mean ${fmt(s.baselineMean)}, highest second ${fmt(s.baselineMax)}), ${fmt(s.extraQueries, 0)} queries above the warm mean, ${s.settled ? `above the warm range for ${fmt(s.seconds)} s` : `still above the warm range when the phase ended, ${fmt(s.seconds)} s after the fault`}`);
-  }
-  const counter = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
-  const sumOf = (name: string) => [...metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
-  const service = {
-    staleReloads: counter('product_service_stale_reloads_total'),
-    cacheWriteFailures: counter('product_service_cache_write_failures_total'),
-    ejections: sumOf('shardcache_node_ejections_total'),
-    readmissions: sumOf('shardcache_node_readmissions_total'),
-  };
-  console.log(`service: ${service.staleReloads} stale cache entries caught by the update fence and reloaded, ${service.cacheWriteFailures} cache rewrites after an update failed, ${writeBackFailures} write-backs of loaded products failed, ${service.ejections} ejections, ${service.readmissions} re-admissions; statuses ${JSON.stringify(Object.fromEntries(recorder.statuses))}, ${recorder.errorsAt.length} request errors`);
-
-  const title = `product service end to end: ${BACKEND} x3 + PostgreSQL, ${RATE} req/s, Zipf(0.99) over ${PRODUCTS} ids (${new Date().toISOString().slice(0, 10)}, shared 2-core machine)`;
-  mkdirSync(dirname(SVG), { recursive: true });
-  writeFileSync(SVG, timelineChart(points, bands, events, title));
-  console.log(`timeline: ${SVG}`);
-  if (JSON_PATH) {
-    mkdirSync(dirname(JSON_PATH), { recursive: true });
-    writeFileSync(JSON_PATH, `${JSON.stringify({ backend: BACKEND, rate: RATE, phaseSeconds: PHASE_SECONDS, getDeadlineMs: GET_DEADLINE_MS, writeBackFailures, rows, spikes, service, stale: ledger.stale, checked: ledger.checked, events, missed }, null, 2)}\n`);
-    console.log(`json: ${JSON_PATH}`);
-  }
-  console.log(missed.length === 0 ? 'every target met' : `${missed.length} target(s) missed`);
-  return missed.length === 0;
 }
 
 const limit = setTimeout(() => {

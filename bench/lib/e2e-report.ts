@@ -85,15 +85,21 @@ export function phaseRow(recorder: Recorder, phase: PhaseWindow): PhaseRow {
   };
 }
 
+/** A timeline point and the start of the interval it covers (seconds). */
+export interface TimelinePoint extends TimelineSample {
+  readonly from: number;
+}
+
 /** One point per pair of consecutive samples (`cached(ms)`: whether the cached service was under load then). */
-export function timeline(recorder: Recorder, samples: readonly CounterSample[], cached: (ms: number) => boolean): TimelineSample[] {
-  const points: TimelineSample[] = [];
+export function timeline(recorder: Recorder, samples: readonly CounterSample[], cached: (ms: number) => boolean): TimelinePoint[] {
+  const points: TimelinePoint[] = [];
   for (let i = 1; i < samples.length; i++) {
     const [before, after] = [samples[i - 1]!, samples[i]!];
     const seconds = (after.ms - before.ms) / 1000;
     if (seconds <= 0) continue;
     const latency = summarize(window(recorder, before.ms, after.ms).latencies);
     points.push({
+      from: before.ms / 1000,
       t: after.ms / 1000,
       p50Ms: latency.p50,
       p99Ms: latency.p99,
@@ -119,19 +125,21 @@ export interface Spike {
   readonly baselineMax: number;
 }
 
-/** The database load after a fault at `faultS` within [faultS, endS], against the points of [baseFromS, baseToS]. */
-export function spike(points: readonly TimelineSample[], base: readonly [number, number], faultS: number, endS: number): Spike {
-  const inBase = points.filter((p) => p.t > base[0] && p.t <= base[1]).map((p) => p.dbQueriesPerSecond);
+/**
+ * The database load after a fault at `faultS` within [faultS, endS], against
+ * the points of [baseFromS, baseToS]; only points whose whole interval lies
+ * inside count (a second straddling a boundary mixes two regimes).
+ */
+export function spike(points: readonly TimelinePoint[], base: readonly [number, number], faultS: number, endS: number): Spike {
+  const inBase = points.filter((p) => p.from >= base[0] && p.t <= base[1]).map((p) => p.dbQueriesPerSecond);
   const baselineMean = inBase.reduce((sum, q) => sum + q, 0) / Math.max(1, inBase.length);
   const baselineMax = inBase.reduce((max, q) => Math.max(max, q), 0);
-  const after = points.filter((p) => p.t > faultS && p.t <= endS);
+  const after = points.filter((p) => p.from >= faultS && p.t <= endS);
   let extraQueries = 0;
   let lastAbove = faultS;
-  let previous = faultS;
   for (const point of after) {
-    extraQueries += Math.max(0, point.dbQueriesPerSecond - baselineMean) * (point.t - previous);
+    extraQueries += Math.max(0, point.dbQueriesPerSecond - baselineMean) * (point.t - point.from);
     if (point.dbQueriesPerSecond > baselineMax) lastAbove = point.t;
-    previous = point.t;
   }
   return {
     peakPerSecond: after.reduce((max, p) => Math.max(max, p.dbQueriesPerSecond), 0),
