@@ -47,7 +47,7 @@ import { drive, Recorder, VersionLedger } from './lib/e2e-load.js';
 import type { CounterSample, PhaseWindow } from './lib/e2e-report.js';
 import { ServiceProcess } from './lib/e2e-service.js';
 import { judge } from './lib/e2e-verdict.js';
-import { Zipf } from './lib/zipf.js';
+import { seededRandom, zipfSampler } from './lib/zipf.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -112,7 +112,9 @@ async function main(): Promise<boolean> {
 
     const ledger = new VersionLedger();
     const recorder = new Recorder(clock);
-    const zipf = new Zipf(PRODUCTS, 0.99);
+    const random = seededRandom(12345);
+    const rank = zipfSampler(PRODUCTS, 0.99, random);
+    const productId = () => rank() + 1;
     const sample = async (): Promise<CounterSample> => {
       const ms = clock();
       const dbCalls = await statementCalls(db!, 'products');
@@ -138,7 +140,7 @@ async function main(): Promise<boolean> {
       if (abort.signal.aborted) return;
       await fault?.();
       const start = await sample();
-      const load = drive({ url: service.url, rate: RATE, seconds: PHASE_SECONDS, zipf, ledger, recorder, signal: abort.signal });
+      const load = drive({ url: service.url, rate: RATE, seconds: PHASE_SECONDS, random, productId, ledger, recorder, signal: abort.signal });
       if (later) await sleep(later.afterMs).then(later.act);
       await load;
       const end = await sample();

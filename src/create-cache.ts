@@ -16,7 +16,7 @@ import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
 import { NamespaceVersions } from './cache/namespace-versions.js';
 import { ShardedCache } from './cache/sharded-cache.js';
-import { defaultCodec } from './codec/codec.js';
+import { valueFormat } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
 import { createEmitter } from './events.js';
@@ -32,6 +32,7 @@ import { ReadThrough } from './loader/read-through.js';
 import { Router } from './routing/router.js';
 import { ClosedError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
+import { attachLocalTier } from './local/attach.js';
 
 const nodesByCache = new WeakMap<ShardedCache, readonly CacheNode[]>();
 /** Tells caches apart on the process-wide diagnostics channel. */
@@ -65,7 +66,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
-  const counters = createCounters();
+  const counters = createCounters(resolved.local !== undefined);
   const { registry, prefix, buckets } = resolved.metrics;
   let detachMetrics: (() => void) | undefined;
   if (registry) {
@@ -82,10 +83,15 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // answers completes memcached's TCP connect but not its first no-op.
   const { connectMs } = resolved.timeouts;
   await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
-  // The store chain, outermost first: read-through over routing over the nodes.
+  // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
-  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, codec: resolved.codec ?? defaultCodec });
-  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, format: valueFormat(resolved.codec, resolved.backend !== 'redis') });
+  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const local =
+    resolved.local === undefined
+      ? undefined
+      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(router), connectMs });
+  const store = local?.tier ?? readThrough;
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
@@ -98,6 +104,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     namespaces: new NamespaceVersions(membership, clock, resolved, assertOpen, counters.loads),
     reports: createReports(nodes, counters, clock, resolved.health),
     lifecycle,
+    local: local && { admin: local.tier, close: local.close },
     onClose: detachMetrics,
   });
   nodesByCache.set(cache, nodes);
@@ -114,6 +121,17 @@ function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }
+}
+
+/** A value's encoded size, the local tier's measure of its bytes; `undefined` when the codec refuses it. */
+function sizeWith(router: Router): (value: unknown) => number | undefined {
+  return (value) => {
+    try {
+      return router.encode(value).bytes.length;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function keyRulesOf(options: ResolvedOptions): KeyRules {

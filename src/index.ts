@@ -6,18 +6,19 @@ export type { SetOptions, WriteOptions } from './cache/call-options.js';
 export type { BatchLoader, CallOptions, KeyResult, LoadContext, Loader } from './store.js';
 export type { CacheNamespace } from './cache/namespace.js';
 export type { AdminResult, InvalidateOptions, NodeAdminOutcome } from './cache/invalidation.js';
-export type { CacheStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';
+export type { CacheStats, LocalTierStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';
 export type { CacheHealth, HealthStatus, NodeHealthReport } from './observability/health-report.js';
 export type { RecentHitRate } from './observability/hit-rate-window.js';
 export type { LatencySummary } from './node/latency-window.js';
 export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
 export type { Clock } from './node/clock.js';
-export type { Codec } from './codec/codec.js';
+export type { Codec, CodecName, EncodedValue } from './codec/codec.js';
 export type {
   BackendKind,
   BreakerOptions,
   HealthOptions,
   KeyHash,
+  LocalOptions,
   MemoryOptions,
   MetricsOptions,
   MetricsRegistry,

@@ -16,7 +16,6 @@
  * response read), without its coordinated-omission correction.
  */
 import autocannon from 'autocannon';
-import type { Zipf } from './zipf.js';
 
 const INSTANCES = 10;
 const BATCH_IDS = 10;
@@ -87,7 +86,10 @@ export interface LoadOptions {
   readonly url: string;
   readonly rate: number;
   readonly seconds: number;
-  readonly zipf: Zipf;
+  /** Uniform in [0, 1), seeded. */
+  readonly random: () => number;
+  /** A product id from the Zipf distribution. */
+  readonly productId: () => number;
   readonly ledger: VersionLedger;
   readonly recorder: Recorder;
   /** Stops the load early (autocannon's instances are stopped). */
@@ -96,22 +98,22 @@ export interface LoadOptions {
 
 /** Runs the load for `seconds` (plus the stagger); resolves once every instance is done. */
 export async function drive(options: LoadOptions): Promise<void> {
-  const { zipf, ledger, recorder } = options;
+  const { random, productId, ledger, recorder } = options;
   const setupRequest = (request: autocannon.Request, context: Record<string, unknown>): autocannon.Request => {
-    const roll = zipf.uniform();
+    const roll = random();
     if (roll < MIX.read) {
-      const id = zipf.next();
+      const id = productId();
       context['expect'] = { kind: 'read', ids: [id], floors: [ledger.floor(id)] } satisfies Expectation;
       return { ...request, method: 'GET', path: `/products/${id}`, body: '', headers: {} };
     }
     if (roll < MIX.read + MIX.batch) {
-      const ids = Array.from({ length: BATCH_IDS }, () => zipf.next());
+      const ids = Array.from({ length: BATCH_IDS }, () => productId());
       context['expect'] = { kind: 'batch', ids, floors: ids.map((id) => ledger.floor(id)) } satisfies Expectation;
       return { ...request, method: 'GET', path: `/products?ids=${ids.join(',')}`, body: '', headers: {} };
     }
-    const id = zipf.next();
+    const id = productId();
     context['expect'] = { kind: 'update', ids: [id], floors: [ledger.floor(id)] } satisfies Expectation;
-    return { ...request, method: 'PUT', path: `/products/${id}`, body: JSON.stringify({ priceCents: Math.floor(zipf.uniform() * 100_000) }), headers: { 'content-type': 'application/json' } };
+    return { ...request, method: 'PUT', path: `/products/${id}`, body: JSON.stringify({ priceCents: Math.floor(random() * 100_000) }), headers: { 'content-type': 'application/json' } };
   };
   const onResponse = (status: number, body: string, context: Record<string, unknown>): void => {
     const expected = context['expect'] as Expectation | undefined;

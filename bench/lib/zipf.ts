@@ -1,42 +1,32 @@
-/**
- * Zipf-distributed ranks 1..n (P(k) proportional to 1/k^s) from a seeded
- * generator, so runs are repeatable: the cumulative weights are computed
- * once, each draw is a binary search. With s = 0.99 over 100,000 items the
- * hottest item takes about 8% of draws and the top 1% about 40%.
- */
-export class Zipf {
-  readonly #cumulative: Float64Array;
-  #state: number;
+/** Zipf-distributed ranks from a seeded generator, so two runs draw the same sequence. */
 
-  constructor(
-    readonly n: number,
-    readonly s: number,
-    seed = 12345,
-  ) {
-    this.#cumulative = new Float64Array(n);
-    let total = 0;
-    for (let k = 1; k <= n; k++) {
-      total += 1 / k ** s;
-      this.#cumulative[k - 1] = total;
-    }
-    this.#state = seed >>> 0;
-  }
+/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
-  /** A uniform number in [0, 1) (LCG; plenty for choosing requests). */
-  uniform(): number {
-    this.#state = (Math.imul(this.#state, 1664525) + 1013904223) >>> 0;
-    return this.#state / 2 ** 32;
-  }
-
-  /** A rank from 1 (the hottest) to n. */
-  next(): number {
-    const target = this.uniform() * this.#cumulative[this.n - 1]!;
-    let [low, high] = [0, this.n - 1];
+/** Ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s, by inverse CDF and binary search. */
+export function zipfSampler(n: number, s: number, random: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) cdf[k] = total += 1 / Math.pow(k + 1, s);
+  for (let k = 0; k < n; k++) cdf[k]! /= total;
+  return () => {
+    const u = random();
+    let low = 0;
+    let high = n - 1;
     while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.#cumulative[mid]! < target) low = mid + 1;
-      else high = mid;
+      const middle = (low + high) >> 1;
+      if (cdf[middle]! < u) low = middle + 1;
+      else high = middle;
     }
-    return low + 1;
-  }
+    return low;
+  };
 }
