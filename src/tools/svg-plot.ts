@@ -1,9 +1,10 @@
 /**
- * The drawing pieces every chart of the project shares: a panel of line
- * series on linear or log axes, with optional shaded bands (phases) and
+ * General drawing pieces for line charts (the end-to-end timeline draws
+ * with them; chart.ts keeps the distribution chart's own layout): a panel of
+ * line series on linear or log axes, with optional shaded bands (phases) and
  * vertical markers (events), a legend, and the SVG document around them.
  * Plain strings, no dependency: the output opens in any browser and diffs
- * as text. Values are escaped; non-finite points are left out.
+ * as text. Values are escaped; a point without a value breaks its line.
  */
 
 export const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -12,8 +13,6 @@ export interface Series {
   readonly name: string;
   readonly points: readonly (readonly [number, number])[];
   readonly colour?: string;
-  /** Draw a dot on each point as well (sparse series). */
-  readonly dots?: boolean;
 }
 
 export interface Axis {
@@ -132,8 +131,7 @@ export function linePanel(panel: Panel): string {
   }
   panel.series.forEach((s, i) => {
     const colour = s.colour ?? COLOURS[i % COLOURS.length]!;
-    const points = s.points.filter(inside);
-    if (points.length === 0) return;
+    if (!s.points.some(inside)) return;
     // A point without a value (no data that second) breaks the line rather than being bridged.
     let broken = true;
     const path = s.points
@@ -148,8 +146,7 @@ export function linePanel(panel: Panel): string {
       })
       .filter(Boolean)
       .join(' ');
-    parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="${s.dots ? 2 : 1.5}"/>`);
-    if (s.dots) parts.push(points.map(([px, py]) => `<circle cx="${xs.at(px).toFixed(1)}" cy="${clampY(py).toFixed(1)}" r="3" fill="${colour}"/>`).join(''));
+    parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
   });
   return parts.join('\n');
 }
