@@ -58,6 +58,8 @@ interface Placed<M> {
 /** Key hash -> index into the ring's members: the continuum or the Maglev table. */
 interface Locator {
   lookup(hash: number): number;
+  /** The first `n` distinct server indexes from `hash` onward (continuum: clockwise; Maglev: the table's next slots). */
+  distinct(hash: number, n: number, out: Int32Array): number;
   shares(serverCount: number): number[];
 }
 
@@ -71,11 +73,14 @@ export class Ring<M extends RingMember> {
   readonly #hashTag: HashTagExtractor;
   /** The member of a one-member ring, which owns every key. */
   readonly #only: M | undefined;
+  /** Server indexes for `copiesOf`: the ring is synchronous, so one buffer serves every call. */
+  readonly #scratch: Int32Array;
 
   private constructor(config: RingConfig, placed: readonly Placed<M>[], table?: MaglevTable) {
     this.#config = config;
     this.#placed = placed;
     this.#only = placed.length === 1 ? placed[0]!.member : undefined;
+    this.#scratch = new Int32Array(placed.length);
     this.#table = config.algorithm === 'maglev' ? (table ?? MaglevTable.build(placed.map((p) => maglevServer(p.member)), config.tableSize ?? DEFAULT_TABLE_SIZE)) : undefined;
     this.#locator = this.#table ?? new Continuum(placed.map((p, server): ServerPoints => ({ server, points: p.points })));
     this.#hashKey = keyHasher(config);
@@ -104,6 +109,26 @@ export class Ring<M extends RingMember> {
   shares(): number[] {
     if (this.#only !== undefined) return [1];
     return this.#locator.shares(this.#placed.length);
+  }
+
+  /**
+   * The first `n` distinct members clockwise from `key`'s point, the owner
+   * first (Cassandra's SimpleStrategy rule; in `maglev` mode the owners of
+   * the slots after the key's slot, in table order), written to `out` without
+   * allocating; answers how many (fewer than `n` when the ring has fewer
+   * members). Reuse `out` across calls on hot paths.
+   */
+  copiesOf(key: string, n: number, out: M[]): number {
+    if (n === 1 || this.#only !== undefined) {
+      const owner = this.lookup(key);
+      if (owner === undefined) return 0;
+      out[0] = owner;
+      return 1;
+    }
+    const servers = this.#scratch;
+    const found = this.#locator.distinct(this.hashKey(key), Math.min(n, servers.length), servers);
+    for (let i = 0; i < found; i++) out[i] = this.#placed[servers[i]!]!.member;
+    return found;
   }
 
   /** The 32-bit position of `key` on the continuum, after hash-tag extraction. */
