@@ -28,8 +28,11 @@ export type {
   RingOptions,
   ShardcacheOptions,
   TimeoutOptions,
+  TlsOption,
+  AuthOptions,
 } from './config/options.js';
 export {
+  AuthError,
   BreakerOpenError,
   ClosedError,
   ConfigError,
@@ -39,6 +42,7 @@ export {
   InvalidValueError,
   NodeError,
   ShardcacheError,
+  TlsError,
   UnsupportedOperationError,
   WriteFailedError,
 } from './errors.js';
