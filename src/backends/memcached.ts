@@ -21,6 +21,14 @@
  * So memjs's `timeout` (seconds, per outstanding request) is set out of the
  * way; shardcache's per-operation deadlines answer the caller long before.
  *
+ * TLS (`tls`) replaces memjs's socket with a `tls.connect` one (memjs-tls.ts);
+ * a login (`auth`) is memjs's own SASL PLAIN, run on every new connection.
+ * memjs's fallback to MEMCACHIER_* / MEMCACHE_* environment credentials is
+ * switched off: a login is only ever what the options say. A login or TLS
+ * set-up the server refuses fails requests at once with the stored
+ * `AuthError`/`TlsError` until the next attempt is due
+ * (connection-failure.ts); `connect()` (probes) always tries.
+ *
  * Every reply byte passes `guardMemjsReplies` (reply-guard.ts) before memjs
  * buffers it: no frame over `maxValueBytes` + 64 KiB is buffered, and a bad
  * header, a huge length or an answer to no waiting request fails the waiting
@@ -28,10 +36,14 @@
  */
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
-import { NodeError } from '../errors.js';
+import type { Credentials, TlsSettings } from '../config/credentials.js';
+import { debug } from '../debug.js';
+import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
+import { loginFailure, SetupRetry, tlsFailureOf, type ConnectPhase } from './connection-failure.js';
+import { dialOverTls } from './memjs-tls.js';
 import { keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
 
@@ -52,7 +64,18 @@ export interface MemcachedBackendOptions {
   readonly connectMs: number;
   /** Largest value the cache stores: a longer reply frame is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
+  /** Dial over TLS with these settings. @default plain TCP */
+  readonly tls?: TlsSettings | undefined;
+  /** SASL PLAIN login. @default no login */
+  readonly auth?: Credentials | undefined;
+  /** After a refused login or TLS set-up, the wait before requests may try again; doubles up to `maxSetupRetryMs`. @default health.retryTimeoutMs's default */
+  readonly setupRetryMs?: number;
+  /** @default health.maxRetryTimeoutMs's default */
+  readonly maxSetupRetryMs?: number;
 }
+
+/** What memjs 1.3.2 passes to every waiting request when the server refuses its SASL login (a string, not an Error). */
+export const MEMJS_AUTH_FAILED = 'Memcached server authentication failed!';
 
 const MEMJS_REQUEST_TIMEOUT_SECONDS = 60;
 
@@ -65,15 +88,25 @@ export class MemcachedBackend implements Backend {
   #opaque = 0;
   #closed = false;
   readonly #tunedSockets = new WeakSet<Socket>();
+  readonly #options: MemcachedBackendOptions;
+  readonly #setup: SetupRetry;
+  /** Where the current TLS connection attempt is; `undefined` for plain TCP. */
+  #phase: ConnectPhase | undefined;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
+    this.#options = options;
+    this.#setup = SetupRetry.from(options);
+    const { tls, auth } = options;
     this.#newServer = () => {
-      const server = new Server(node.host, node.port, undefined, undefined, {
+      const server = new Server(node.host, node.port, auth?.username, auth?.revealPassword(), {
         timeout: MEMJS_REQUEST_TIMEOUT_SECONDS,
         conntimeout: options.connectMs / 1000,
         keepAlive: true,
       });
+      // memjs falls back to MEMCACHIER_* / MEMCACHE_* variables for a login it was not given.
+      if (auth === undefined) Object.assign(server, { username: undefined, password: undefined });
+      if (tls !== undefined) dialOverTls(server, tls, (phase) => (this.#phase = phase));
       guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
         // The guard dropped this Server's connection. A memjs Server that
         // reconnects can lose its new socket to the old one's late 'close'
@@ -85,8 +118,9 @@ export class MemcachedBackend implements Backend {
     this.#server = this.#newServer();
   }
 
+  /** One no-op on the connection; tried even while a refused login or TLS set-up is being backed off (probes call this). */
   connect(): Promise<void> {
-    return this.ping();
+    return this.#exchange(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, this.#nextOpaque()), false, () => {}, undefined, true);
   }
 
   get(key: string): Promise<Buffer | undefined> {
@@ -229,8 +263,13 @@ export class MemcachedBackend implements Backend {
    * resolves with `result()`. An exception thrown by `onFrame` rejects the
    * request.
    */
-  #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T): Promise<T> {
+  #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T, explicitAttempt = false): Promise<T> {
     if (this.#closed) return Promise.reject(new NodeError(this.address, 'unavailable', 'the memcached connection is closed'));
+    // A refused login or TLS set-up: no new connection per request; fail with the reason until an attempt is due.
+    if (this.#setup.failure !== undefined && !this.#connected()) {
+      if (explicitAttempt) this.#setup.attempting();
+      else if (!this.#setup.mayAttempt()) return Promise.reject(this.#setup.failure);
+    }
     const opaque = frames.readUInt32BE(12);
     return new Promise<T>((resolve, reject) => {
       let failure: unknown;
@@ -242,6 +281,7 @@ export class MemcachedBackend implements Backend {
             failure ??= error;
           }
           const ended = !quiet || response.header.totalBodyLength === 0;
+          if (this.#setup.failure !== undefined) this.#setup.succeeded();
           if (ended) {
             if (failure === undefined) resolve(result?.() as T);
             else reject(failure);
@@ -249,15 +289,32 @@ export class MemcachedBackend implements Backend {
         },
         { quiet },
       );
-      this.#server.onResponse(opaque, handler);
       this.#server.onError(opaque, (error: unknown) => {
         // A NodeError is the reply guard's verdict; anything else is memjs losing the connection.
         if (error instanceof NodeError) reject(error);
-        else reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
+        else reject(this.#setupFailureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
       });
+      this.#server.onResponse(opaque, handler);
       this.#server.write(frames);
       this.#tuneSocket();
     });
+  }
+
+  /** A refused login or TLS set-up, stored (one failure reaches every waiting request: the first stores it). */
+  #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
+    const failure =
+      error === MEMJS_AUTH_FAILED
+        ? loginFailure(this.address, this.#options.auth, this.#options.auth === undefined ? 'required' : 'rejected')
+        : tlsFailureOf(error, this.address, this.#options.tls === undefined ? undefined : this.#phase, this.#options.connectMs);
+    if (failure === undefined) return undefined;
+    if (this.#setup.failure === undefined) debug('%s: %s %s', this.address, failure.code, failure.reason);
+    this.#setup.failed(failure);
+    return failure;
+  }
+
+  /** memjs's Server has a connection that finished its login. */
+  #connected(): boolean {
+    return (this.#server as unknown as { connected?: boolean }).connected === true;
   }
 
   /** memjs leaves Nagle's algorithm on; its socket (an internal, `_socket`, present once connected) gets `noDelay`. */

@@ -18,15 +18,27 @@
  * - reconnection follows `timeouts.connectRetries`/`connectBackoffMs`; after
  *   that the client rests until a command or a health probe wakes it.
  *
+ * TLS (`tls`) dials through redis-tls-connector.ts; a login (`auth`) is sent
+ * by ioredis on every new connection (AUTH user pass, or AUTH pass). A login
+ * or TLS set-up the server refuses stops ioredis's reconnecting: requests
+ * fail at once with the `AuthError`/`TlsError` until the next attempt is
+ * due (connection-failure.ts), and errors never carry `command.args`
+ * (redis-login.ts).
+ *
  * Every reply byte passes `guardRedisReplies` (reply-guard.ts) before ioredis
  * decodes it: no element over `maxValueBytes` + 64 KiB is buffered, and
  * garbage, a huge length or an unasked-for reply fails the waiting commands
  * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError } from 'ioredis';
-import { NodeError } from '../errors.js';
+import type { Credentials, TlsSettings } from '../config/credentials.js';
+import { debug } from '../debug.js';
+import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
+import { loginFailure, SetupRetry, tlsFailureOf, type ConnectPhase } from './connection-failure.js';
+import { hideHandshakeSecrets, loginReplyReason } from './redis-login.js';
+import { tlsConnector } from './redis-tls-connector.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
 import { guardRedisReplies } from './reply-guard.js';
 
@@ -40,16 +52,34 @@ export interface RedisBackendOptions {
   readonly connectBackoffMs: number;
   /** Largest value the cache stores: a longer reply element is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
+  /** Dial over TLS with these settings. @default plain TCP */
+  readonly tls?: TlsSettings | undefined;
+  /** Log in with these. @default no login */
+  readonly auth?: Credentials | undefined;
+  /** After a refused login or TLS set-up, the wait before the client tries again on its own; doubles up to `maxSetupRetryMs`. @default health.retryTimeoutMs's default */
+  readonly setupRetryMs?: number;
+  /** @default health.maxRetryTimeoutMs's default */
+  readonly maxSetupRetryMs?: number;
 }
 
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
+  readonly #options: RedisBackendOptions;
+  readonly #setup: SetupRetry;
+  /** Where the current TLS connection attempt is; `undefined` for plain TCP. */
+  #phase: ConnectPhase | undefined;
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
+    this.#options = options;
+    this.#setup = SetupRetry.from(options);
+    const { tls, auth } = options;
     this.#client = new Redis({
+      ...(auth === undefined ? {} : { username: auth.username, password: auth.revealPassword() }),
+      // The connector dials; `tls` only tells ioredis to wait for the handshake.
+      ...(tls === undefined ? {} : { tls: {}, Connector: tlsConnector(tls, node.host, node.port, (phase) => (this.#phase = phase)) }),
       host: node.host,
       port: node.port,
       lazyConnect: true,
@@ -62,12 +92,31 @@ export class RedisBackend implements Backend {
       // ioredis half-closes and waits this long for the server's FIN before
       // destroying the socket; a hung server never sends it.
       disconnectTimeout: 0,
-      retryStrategy: (attempt: number) => (attempt <= options.connectRetries ? options.connectBackoffMs : null),
+      // No reconnecting of its own after a refused login or TLS set-up: SetupRetry paces those.
+      retryStrategy: (attempt: number) => (this.#setup.failure === undefined && attempt <= options.connectRetries ? options.connectBackoffMs : null),
     });
     // Without a listener an 'error' event would crash the process; failures
-    // reach callers through rejected commands instead.
-    this.#client.on('error', () => {});
+    // reach callers through rejected commands instead, set-up failures through SetupRetry.
+    this.#client.on('error', (error: unknown) => this.#noteSetupFailure(error));
+    this.#client.on('ready', () => this.#setup.succeeded());
+    if (auth !== undefined) hideHandshakeSecrets(this.#client);
     guardRedisReplies(this.#client, this.address, options.maxValueBytes);
+  }
+
+  /** A refused login or TLS set-up, seen on ioredis's 'error' event: stored, so requests fail with it at once. */
+  #noteSetupFailure(error: unknown): void {
+    const failure = this.#setupFailureOf(error);
+    if (failure === undefined || this.#closed) return;
+    this.#setup.failed(failure);
+    debug('%s: %s %s', this.address, failure.code, failure.reason);
+  }
+
+  #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
+    if (error instanceof ReplyError) {
+      const reason = loginReplyReason(String((error as Error).message));
+      return reason === undefined ? undefined : loginFailure(this.address, this.#options.auth, reason);
+    }
+    return tlsFailureOf(error, this.address, this.#options.tls === undefined ? undefined : this.#phase, this.#options.connectMs);
   }
 
   async connect(): Promise<void> {
@@ -80,6 +129,7 @@ export class RedisBackend implements Backend {
     }
     const status = this.#client.status;
     if (status === 'ready') return;
+    this.#setup.attempting();
     try {
       if (status === 'reconnecting') {
         // Waiting out ioredis's reconnection backoff: cancel it and connect
@@ -95,6 +145,8 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.#nodeError(error);
     }
+    // With a login, ioredis reports 'ready' only once AUTH succeeded; a refusal ends the attempt with a close.
+    if (this.#client.status !== 'ready' && this.#setup.failure !== undefined) throw this.#setup.failure;
   }
 
   /** Resolves once the client has ended (its closing socket gone). */
@@ -210,7 +262,7 @@ export class RedisBackend implements Backend {
   }
 
   #wakeIfEnded(): void {
-    if (this.#client.status === 'end' && !this.#closed) this.#client.connect().catch(() => {});
+    if (this.#client.status === 'end' && !this.#closed && this.#setup.mayAttempt()) this.#client.connect().catch(() => {});
   }
 
   readonly #fail = (error: unknown): never => {
@@ -221,11 +273,15 @@ export class RedisBackend implements Backend {
    * ioredis errors can carry `command.args` (an AUTH password, the values
    * written): keep only the class, code and message.
    */
-  #nodeError(error: unknown): NodeError {
+  #nodeError(error: unknown): NodeError | AuthError | TlsError {
     // The reply guard's own verdict, already redacted.
     if (error instanceof NodeError) return error;
+    const setupFailure = this.#setupFailureOf(error) ?? (error instanceof ReplyError ? undefined : this.#setup.failure);
+    if (setupFailure !== undefined) return setupFailure;
     const original = error as { name?: string; code?: string; message?: string };
-    const cause = Object.assign(new Error(original.message ?? String(error)), { name: original.name ?? 'Error', code: original.code });
+    // Redis error replies can quote a command's arguments: the login is scrubbed from the text.
+    const text = this.#options.auth?.scrub(original.message ?? String(error)) ?? original.message ?? String(error);
+    const cause = Object.assign(new Error(text), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {
       const message = original.message ?? '';
       return new NodeError(this.address, redisReplyReason(message), `redis replied ${codeOf(message)}`, { cause });

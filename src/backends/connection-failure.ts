@@ -1,0 +1,148 @@
+/**
+ * What went wrong while a connection was being set up (TLS, login), told
+ * apart for the user, and how soon the wire client may try again.
+ *
+ * - `tlsFailureOf` maps Node's TLS error codes (and a timeout that struck
+ *   after TCP connected but before TLS completed) to a `TlsError` whose
+ *   message says what to change. Only codes are read, never message text.
+ * - `loginFailure` builds the `AuthError` for a refused login; it names the
+ *   node and the user, never the password.
+ * - `SetupRetry`: a refused login or TLS set-up is a configuration problem,
+ *   not a blip. The adapter stops the wire client's own reconnecting and
+ *   fails requests at once with the stored error, so a wrong password costs
+ *   the server one attempt per backoff step, like a dead node's probes, not
+ *   one per request. Explicit `connect()` calls (probes, createCache) always
+ *   try.
+ */
+import { AuthError, TlsError } from '../errors.js';
+import type { Credentials } from '../config/credentials.js';
+import { DEFAULTS } from '../config/options.js';
+
+/** Where a connection attempt is: TCP connecting, TLS handshake under way, or open (TLS done, or plain TCP connected). */
+export type ConnectPhase = 'tcp' | 'handshake' | 'open';
+
+/** Certificate-chain failures (Node / OpenSSL verify codes): the certificate is not trusted. */
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+]);
+/** The server does not speak TLS on this port (it answered in plain text). */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+/** The error's `code`, when it has a string one. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * A `TlsError` when `error` is a TLS failure (or a timeout during the
+ * handshake), else `undefined`.
+ * @param phase where the attempt was when it failed; `undefined` for a plain-TCP connection.
+ */
+export function tlsFailureOf(error: unknown, node: string, phase: ConnectPhase | undefined, connectMs: number): TlsError | undefined {
+  if (phase === undefined) return undefined;
+  const code = codeOf(error);
+  if (code === undefined) return undefined;
+  if (UNTRUSTED.has(code)) {
+    return new TlsError(node, 'untrusted-certificate', `the server's certificate is not trusted (${code}): give the CA that signed it in tls.ca (or SHARDCACHE_TLS_CA_FILE)`);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new TlsError(node, 'hostname-mismatch', `the server's certificate is not issued for this host (${code}): dial a name or address the certificate holds, or set tls.servername to one`);
+  }
+  if (TIMEOUT_CODES.has(code) && phase === 'handshake') {
+    return new TlsError(node, 'handshake-timeout', `TCP connected but the TLS handshake did not complete within ${connectMs} ms: is this port TLS? (a plain-text port never answers a TLS hello)`);
+  }
+  if (NOT_TLS.has(code)) return new TlsError(node, 'handshake-failed', `the server did not answer in TLS (${code}): is this port TLS?`);
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (code === 'ECONNRESET' && phase === 'handshake')) {
+    return new TlsError(node, 'handshake-failed', `the TLS handshake failed (${code}): check tls.minVersion, the ciphers, and the client certificate if the server asks for one`);
+  }
+  return undefined;
+}
+
+/** The `AuthError` for a login the node refused (`rejected`), or asked for and did not get (`required`). */
+export function loginFailure(node: string, credentials: Credentials | undefined, reason: AuthError['reason']): AuthError {
+  if (reason === 'required' || credentials === undefined) {
+    return new AuthError(node, undefined, 'required', 'the server requires a login and none is configured: set auth (or SHARDCACHE_AUTH_USERNAME and SHARDCACHE_AUTH_PASSWORD)');
+  }
+  return new AuthError(
+    node,
+    credentials.username,
+    'rejected',
+    `refused the login of ${credentials.describeUser()}: wrong password, or the user is unknown or disabled (the server does not say which, by design)`,
+  );
+}
+
+/**
+ * The last set-up failure of one node's connection and when the wire client
+ * may try again on its own: after `firstMs`, doubling up to `maxMs`.
+ */
+export class SetupRetry {
+  #failure: AuthError | TlsError | undefined;
+  #waitMs = 0;
+  #nextAttemptAt = 0;
+  /** An attempt was made since the last failure: the next failure is a new one (one refusal reaches every waiting request). */
+  #attempted = true;
+  readonly #firstMs: number;
+  readonly #maxMs: number;
+  readonly #now: () => number;
+
+  /** Paced like a dead node's probes by default (`health.retryTimeoutMs`, `health.maxRetryTimeoutMs`). */
+  static from(options: { readonly setupRetryMs?: number | undefined; readonly maxSetupRetryMs?: number | undefined }): SetupRetry {
+    return new SetupRetry(options.setupRetryMs ?? DEFAULTS.health.retryTimeoutMs, options.maxSetupRetryMs ?? DEFAULTS.health.maxRetryTimeoutMs);
+  }
+
+  constructor(firstMs: number, maxMs: number, now: () => number = () => performance.now()) {
+    this.#firstMs = firstMs;
+    this.#maxMs = maxMs;
+    this.#now = now;
+  }
+
+  /** The stored failure: requests fail with it at once while no attempt is due. */
+  get failure(): AuthError | TlsError | undefined {
+    return this.#failure;
+  }
+
+  /** Records a refusal; the wait before the next attempt of the client's own doubles with each attempt refused. */
+  failed(failure: AuthError | TlsError): void {
+    this.#failure = failure;
+    if (!this.#attempted) return;
+    this.#attempted = false;
+    this.#waitMs = this.#waitMs === 0 ? this.#firstMs : Math.min(this.#waitMs * 2, this.#maxMs);
+    this.#nextAttemptAt = this.#now() + this.#waitMs;
+  }
+
+  succeeded(): void {
+    this.#failure = undefined;
+    this.#waitMs = 0;
+    this.#attempted = true;
+  }
+
+  /** An attempt that does not wait for its turn (a probe, `createCache`). */
+  attempting(): void {
+    this.#attempted = true;
+  }
+
+  /** True when there is no failure, or when the next attempt is due (claimed: the one after waits a full step again). */
+  mayAttempt(): boolean {
+    if (this.#failure === undefined) return true;
+    if (this.#now() < this.#nextAttemptAt) return false;
+    this.#nextAttemptAt = this.#now() + this.#waitMs;
+    this.#attempted = true;
+    return true;
+  }
+}
