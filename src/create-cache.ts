@@ -33,6 +33,9 @@ import { Router } from './routing/router.js';
 import { AuthError, ClosedError, TlsError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 
+/** How much longer createCache waits for a first connection than the adapters' own `connectMs`. */
+const CONNECT_GRACE_MS = 50;
+
 const nodesByCache = new WeakMap<ShardedCache, readonly CacheNode[]>();
 /** Tells caches apart on the process-wide diagnostics channel. */
 let lastCacheId = 0;
@@ -80,7 +83,8 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   }
   // Bounded here, not only in the adapters: a server that accepts and never
   // answers completes memcached's TCP connect but not its first no-op.
-  const { connectMs } = resolved.timeouts;
+  // A little past the adapters' own connect timeouts, so that theirs (a TLS handshake timeout, say) is the failure recorded.
+  const connectMs = resolved.timeouts.connectMs + CONNECT_GRACE_MS;
   const connections = await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
   await failIfEveryNodeRefusesUs(connections, nodes, detachMetrics);
   // The store chain, outermost first: read-through over routing over the nodes.

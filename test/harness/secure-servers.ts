@@ -18,7 +18,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { startMemcached, startRedis, type ServerProcess } from './servers.js';
+import { memcachedFrame, parseMemcachedResponses, respCommand, startMemcached, startRedis, type ServerProcess } from './servers.js';
 
 export interface TestPki {
   readonly dir: string;
@@ -116,22 +116,57 @@ export async function startSecureMemcached(pki: TestPki, security: MemcachedSecu
 }
 
 /** Whether a connection to `port` (TLS trusting `ca`, or plain TCP without it) answers `request` as `complete` says, within `withinMs`. */
-export function answers(port: number, ca: Buffer | undefined, request: Buffer | string, complete: (reply: Buffer) => boolean, withinMs: number): Promise<boolean> {
+export async function answers(port: number, ca: Buffer | undefined, request: Buffer | string, complete: (reply: Buffer) => boolean, withinMs: number): Promise<boolean> {
+  return (await exchangeSecure(port, ca, request, complete, withinMs)) !== undefined;
+}
+
+/** The reply to `request` once `complete`, or `undefined` on close, error or timeout. The socket is always destroyed, the timer cleared. */
+export function exchangeSecure(port: number, ca: Buffer | undefined, request: Buffer | string, complete: (reply: Buffer) => boolean, withinMs: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const socket: Socket = ca === undefined ? createConnection({ host: '127.0.0.1', port }) : tlsConnect({ host: '127.0.0.1', port, ca });
     let reply = Buffer.alloc(0);
-    const finish = (ok: boolean) => {
+    const finish = (answer: Buffer | undefined) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(ok);
+      resolve(answer);
     };
-    const timer = setTimeout(() => finish(false), withinMs);
+    const timer = setTimeout(() => finish(undefined), withinMs);
     socket.once(ca === undefined ? 'connect' : 'secureConnect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       reply = Buffer.concat([reply, chunk]);
-      if (complete(reply)) finish(true);
+      if (complete(reply)) finish(reply);
     });
-    socket.on('error', () => finish(false));
-    socket.on('close', () => finish(false));
+    socket.on('error', () => finish(undefined));
+    socket.on('close', () => finish(undefined));
   });
+}
+
+/** INFO `section` of a TLS redis-server, read over a raw TLS socket after AUTH as `login` (not through the code under test). */
+export async function tlsRedisInfo(server: ServerProcess, ca: Buffer, login: RedisLogin, section: string): Promise<Record<string, string>> {
+  const request = respCommand('AUTH', login.username, login.password) + respCommand('INFO', section);
+  const bulk = (text: string) => {
+    const start = text.indexOf('$');
+    const header = text.indexOf('\r\n', start);
+    return start === -1 || header === -1 ? undefined : { length: Number(text.slice(start + 1, header)), body: text.slice(header + 2) };
+  };
+  const reply = await exchangeSecure(server.port, ca, request, (bytes) => {
+    const found = bulk(bytes.toString('latin1'));
+    return found !== undefined && found.body.length >= found.length;
+  }, 5000);
+  const text = reply?.toString('latin1') ?? '';
+  if (!text.startsWith('+OK')) throw new Error(`redis ${server.address} did not accept the login: ${JSON.stringify(text.slice(0, 40))}`);
+  return Object.fromEntries(bulk(text)!.body.split('\r\n').flatMap((line) => (line.includes(':') && !line.startsWith('#') ? [line.split(':', 2) as [string, string]] : [])));
+}
+
+/** `stats` of a TLS memcached with SASL, read over a raw TLS socket after a SASL PLAIN login as `login`. */
+export async function tlsMemcachedStats(server: ServerProcess, ca: Buffer, login: RedisLogin): Promise<Record<string, string>> {
+  const SASL_AUTH = 0x21;
+  const STAT = 0x10;
+  const request = Buffer.concat([memcachedFrame(SASL_AUTH, 'PLAIN', undefined, Buffer.from(`\0${login.username}\0${login.password}`), 1), memcachedFrame(STAT, '', undefined, undefined, 2)]);
+  const done = (bytes: Buffer) => parseMemcachedResponses(bytes).responses.some((response) => response.opcode === STAT && response.key === '');
+  const reply = await exchangeSecure(server.port, ca, request, done, 5000);
+  if (reply === undefined) throw new Error(`memcached ${server.address} did not answer stats`);
+  const responses = parseMemcachedResponses(reply).responses;
+  if (responses[0]?.status !== 0) throw new Error(`memcached ${server.address} refused the login (status 0x${responses[0]?.status.toString(16)})`);
+  return Object.fromEntries(responses.filter((response) => response.opcode === STAT && response.key !== '').map((response) => [response.key, response.value.toString('utf8')]));
 }
