@@ -13,12 +13,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { memcachedFrame, parseMemcachedResponses, respCommand, startMemcached, startRedis, type ServerProcess } from './servers.js';
+
+/** Debian installs it in /usr/sbin, which a non-root PATH may lack. */
+const SASLPASSWD2 = existsSync('/usr/sbin/saslpasswd2') ? '/usr/sbin/saslpasswd2' : 'saslpasswd2';
 
 export interface TestPki {
   readonly dir: string;
@@ -103,7 +106,7 @@ export async function startSecureMemcached(pki: TestPki, security: MemcachedSecu
     const saslDir = mkdtempSync(join(pki.dir, 'sasl-'));
     const db = join(saslDir, 'sasldb');
     for (const { username, password } of security.users) {
-      execFileSync('saslpasswd2', ['-a', 'memcached', '-c', '-p', '-f', db, username], { input: password, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
+      execFileSync(SASLPASSWD2, ['-a', 'memcached', '-c', '-p', '-f', db, username], { input: password, stdio: ['pipe', 'ignore', 'pipe'], timeout: 10_000 });
     }
     writeFileSync(join(saslDir, 'memcached.conf'), `mech_list: plain\nsasldb_path: ${db}\n`);
     args.push('-S');
