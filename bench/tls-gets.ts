@@ -106,7 +106,7 @@ async function main(): Promise<void> {
 
 /** Writes every key through a throwaway shardcache with the same security options. */
 async function seed(address: string, security: Partial<ShardcacheOptions>, keyList: readonly string[]): Promise<void> {
-  const cache = await createCache({ ...security, backend: 'redis', nodes: [address] }, { env: {} });
+  const cache = await createCache({ ...security, backend: 'redis', nodes: [address], timeouts: { setMs: 5_000, batchMs: 5_000 } }, { env: {} });
   try {
     for (let i = 0; i < keyList.length; i += 500) {
       await withTimeout(cache.mset(keyList.slice(i, i + 500).map((key) => [key, valueOf(key)])), 10_000, 'seeding');

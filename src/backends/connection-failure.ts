@@ -7,7 +7,7 @@
  *   message says what to change. Only codes are read, never message text.
  * - `loginFailure` builds the `AuthError` for a refused login; it names the
  *   node and the user, never the password.
- * - `SetupRetry`: a refused login or TLS set-up is a configuration problem,
+ * - `ConnectionSetup`: a refused login or TLS set-up is a configuration problem,
  *   not a blip. The adapter stops the wire client's own reconnecting and
  *   fails requests at once with the stored error, so a wrong password costs
  *   the server one attempt per backoff step, like a dead node's probes, not
@@ -15,8 +15,9 @@
  *   try.
  */
 import { AuthError, TlsError } from '../errors.js';
-import type { Credentials } from '../config/credentials.js';
+import type { Credentials, TlsSettings } from '../config/credentials.js';
 import { DEFAULTS } from '../config/options.js';
+import { debug } from '../debug.js';
 
 /** Where a connection attempt is: TCP connecting, TLS handshake under way, or open (TLS done, or plain TCP connected). */
 export type ConnectPhase = 'tcp' | 'handshake' | 'open';
@@ -87,43 +88,62 @@ export function loginFailure(node: string, credentials: Credentials | undefined,
   );
 }
 
+export interface ConnectionSetupOptions {
+  readonly tls?: TlsSettings | undefined;
+  readonly auth?: Credentials | undefined;
+  readonly connectMs: number;
+  /** Wait before the wire client's first attempt of its own after a refusal; doubles up to `maxSetupRetryMs`. @default health.retryTimeoutMs's default */
+  readonly setupRetryMs?: number | undefined;
+  /** @default health.maxRetryTimeoutMs's default */
+  readonly maxSetupRetryMs?: number | undefined;
+}
+
 /**
- * The last set-up failure of one node's connection and when the wire client
- * may try again on its own: after `firstMs`, doubling up to `maxMs`.
+ * One node's connection set-up as its adapter sees it: where the current
+ * TLS attempt is (`track`), the last refusal (`failure`), and when the wire
+ * client may try again on its own (`mayAttempt`): after `setupRetryMs`,
+ * doubling up to `maxSetupRetryMs`, paced like a dead node's probes.
  */
-export class SetupRetry {
+export class ConnectionSetup {
+  readonly #address: string;
+  readonly #options: ConnectionSetupOptions;
+  readonly #now: () => number;
+  #phase: ConnectPhase | undefined;
   #failure: AuthError | TlsError | undefined;
   #waitMs = 0;
   #nextAttemptAt = 0;
-  /** An attempt was made since the last failure: the next failure is a new one (one refusal reaches every waiting request). */
+  /** An attempt was made since the last refusal: the next refusal is a new one (one refusal reaches every waiting request). */
   #attempted = true;
-  readonly #firstMs: number;
-  readonly #maxMs: number;
-  readonly #now: () => number;
 
-  /** Paced like a dead node's probes by default (`health.retryTimeoutMs`, `health.maxRetryTimeoutMs`). */
-  static from(options: { readonly setupRetryMs?: number | undefined; readonly maxSetupRetryMs?: number | undefined }): SetupRetry {
-    return new SetupRetry(options.setupRetryMs ?? DEFAULTS.health.retryTimeoutMs, options.maxSetupRetryMs ?? DEFAULTS.health.maxRetryTimeoutMs);
-  }
-
-  constructor(firstMs: number, maxMs: number, now: () => number = () => performance.now()) {
-    this.#firstMs = firstMs;
-    this.#maxMs = maxMs;
+  constructor(address: string, options: ConnectionSetupOptions, now: () => number = () => performance.now()) {
+    this.#address = address;
+    this.#options = options;
     this.#now = now;
   }
 
-  /** The stored failure: requests fail with it at once while no attempt is due. */
+  /** For the TLS dialler: where the current attempt is. */
+  readonly track = (phase: ConnectPhase): void => {
+    this.#phase = phase;
+  };
+
+  /** The stored refusal: requests fail with it at once while no attempt is due. */
   get failure(): AuthError | TlsError | undefined {
     return this.#failure;
   }
 
-  /** Records a refusal; the wait before the next attempt of the client's own doubles with each attempt refused. */
-  failed(failure: AuthError | TlsError): void {
-    this.#failure = failure;
-    if (!this.#attempted) return;
-    this.#attempted = false;
-    this.#waitMs = this.#waitMs === 0 ? this.#firstMs : Math.min(this.#waitMs * 2, this.#maxMs);
-    this.#nextAttemptAt = this.#now() + this.#waitMs;
+  /** Records a refused login and returns its `AuthError`. */
+  loginRefused(reason: AuthError['reason']): AuthError {
+    const failure = loginFailure(this.#address, this.#options.auth, reason);
+    this.#failed(failure);
+    return failure;
+  }
+
+  /** Records `error` when it is a TLS failure (or a timeout during the handshake) and returns its `TlsError`; `undefined` for anything else. */
+  tlsFailed(error: unknown): TlsError | undefined {
+    if (this.#options.tls === undefined) return undefined;
+    const failure = tlsFailureOf(error, this.#address, this.#phase, this.#options.connectMs);
+    if (failure !== undefined) this.#failed(failure);
+    return failure;
   }
 
   succeeded(): void {
@@ -137,12 +157,22 @@ export class SetupRetry {
     this.#attempted = true;
   }
 
-  /** True when there is no failure, or when the next attempt is due (claimed: the one after waits a full step again). */
+  /** True when there is no refusal, or when the next attempt is due (claimed: the one after waits a full step again). */
   mayAttempt(): boolean {
     if (this.#failure === undefined) return true;
     if (this.#now() < this.#nextAttemptAt) return false;
     this.#nextAttemptAt = this.#now() + this.#waitMs;
     this.#attempted = true;
     return true;
+  }
+
+  #failed(failure: AuthError | TlsError): void {
+    if (this.#failure === undefined) debug('%s: %s %s', this.#address, failure.code, failure.reason);
+    this.#failure = failure;
+    if (!this.#attempted) return;
+    this.#attempted = false;
+    const first = this.#options.setupRetryMs ?? DEFAULTS.health.retryTimeoutMs;
+    this.#waitMs = this.#waitMs === 0 ? first : Math.min(this.#waitMs * 2, this.#options.maxSetupRetryMs ?? DEFAULTS.health.maxRetryTimeoutMs);
+    this.#nextAttemptAt = this.#now() + this.#waitMs;
   }
 }

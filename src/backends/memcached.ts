@@ -36,13 +36,11 @@
  */
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
-import type { Credentials, TlsSettings } from '../config/credentials.js';
-import { debug } from '../debug.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { loginFailure, SetupRetry, tlsFailureOf, type ConnectPhase } from './connection-failure.js';
+import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
 import { dialOverTls } from './memjs-tls.js';
 import { keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
@@ -60,18 +58,10 @@ const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
 const NO_FLAGS_NO_EXPIRY = Buffer.alloc(8);
 const EMPTY = Buffer.alloc(0);
 
-export interface MemcachedBackendOptions {
+export interface MemcachedBackendOptions extends ConnectionSetupOptions {
   readonly connectMs: number;
   /** Largest value the cache stores: a longer reply frame is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
-  /** Dial over TLS with these settings. @default plain TCP */
-  readonly tls?: TlsSettings | undefined;
-  /** SASL PLAIN login. @default no login */
-  readonly auth?: Credentials | undefined;
-  /** After a refused login or TLS set-up, the wait before requests may try again; doubles up to `maxSetupRetryMs`. @default health.retryTimeoutMs's default */
-  readonly setupRetryMs?: number;
-  /** @default health.maxRetryTimeoutMs's default */
-  readonly maxSetupRetryMs?: number;
 }
 
 /** What memjs 1.3.2 passes to every waiting request when the server refuses its SASL login (a string, not an Error). */
@@ -88,15 +78,13 @@ export class MemcachedBackend implements Backend {
   #opaque = 0;
   #closed = false;
   readonly #tunedSockets = new WeakSet<Socket>();
-  readonly #options: MemcachedBackendOptions;
-  readonly #setup: SetupRetry;
-  /** Where the current TLS connection attempt is; `undefined` for plain TCP. */
-  #phase: ConnectPhase | undefined;
+  readonly #setup: ConnectionSetup;
+  readonly #hasLogin: boolean;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
-    this.#options = options;
-    this.#setup = SetupRetry.from(options);
+    this.#setup = new ConnectionSetup(this.address, options);
+    this.#hasLogin = options.auth !== undefined;
     const { tls, auth } = options;
     this.#newServer = () => {
       const server = new Server(node.host, node.port, auth?.username, auth?.revealPassword(), {
@@ -106,7 +94,7 @@ export class MemcachedBackend implements Backend {
       });
       // memjs falls back to MEMCACHIER_* / MEMCACHE_* variables for a login it was not given.
       if (auth === undefined) Object.assign(server, { username: undefined, password: undefined });
-      if (tls !== undefined) dialOverTls(server, tls, (phase) => (this.#phase = phase));
+      if (tls !== undefined) dialOverTls(server, tls, this.#setup.track);
       guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
         // The guard dropped this Server's connection. A memjs Server that
         // reconnects can lose its new socket to the old one's late 'close'
@@ -300,16 +288,10 @@ export class MemcachedBackend implements Backend {
     });
   }
 
-  /** A refused login or TLS set-up, stored (one failure reaches every waiting request: the first stores it). */
+  /** A refused login or TLS set-up, recorded so requests fail with it at once; `undefined` for any other failure. */
   #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
-    const failure =
-      error === MEMJS_AUTH_FAILED
-        ? loginFailure(this.address, this.#options.auth, this.#options.auth === undefined ? 'required' : 'rejected')
-        : tlsFailureOf(error, this.address, this.#options.tls === undefined ? undefined : this.#phase, this.#options.connectMs);
-    if (failure === undefined) return undefined;
-    if (this.#setup.failure === undefined) debug('%s: %s %s', this.address, failure.code, failure.reason);
-    this.#setup.failed(failure);
-    return failure;
+    if (error === MEMJS_AUTH_FAILED) return this.#setup.loginRefused(this.#hasLogin ? 'rejected' : 'required');
+    return this.#setup.tlsFailed(error);
   }
 
   /** memjs's Server has a connection that finished its login. */

@@ -31,12 +31,11 @@
  * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError } from 'ioredis';
-import type { Credentials, TlsSettings } from '../config/credentials.js';
-import { debug } from '../debug.js';
+import type { Credentials } from '../config/credentials.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { loginFailure, SetupRetry, tlsFailureOf, type ConnectPhase } from './connection-failure.js';
+import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
 import { hideHandshakeSecrets, loginReplyReason } from './redis-login.js';
 import { tlsConnector } from './redis-tls-connector.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
@@ -45,41 +44,31 @@ import { guardRedisReplies } from './reply-guard.js';
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
 
-export interface RedisBackendOptions {
+export interface RedisBackendOptions extends ConnectionSetupOptions {
   readonly connectMs: number;
   /** Reconnection attempts after a connection is lost or refused, then the client rests until used or probed. */
   readonly connectRetries: number;
   readonly connectBackoffMs: number;
   /** Largest value the cache stores: a longer reply element is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
-  /** Dial over TLS with these settings. @default plain TCP */
-  readonly tls?: TlsSettings | undefined;
-  /** Log in with these. @default no login */
-  readonly auth?: Credentials | undefined;
-  /** After a refused login or TLS set-up, the wait before the client tries again on its own; doubles up to `maxSetupRetryMs`. @default health.retryTimeoutMs's default */
-  readonly setupRetryMs?: number;
-  /** @default health.maxRetryTimeoutMs's default */
-  readonly maxSetupRetryMs?: number;
 }
 
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
-  readonly #options: RedisBackendOptions;
-  readonly #setup: SetupRetry;
-  /** Where the current TLS connection attempt is; `undefined` for plain TCP. */
-  #phase: ConnectPhase | undefined;
+  readonly #auth: Credentials | undefined;
+  readonly #setup: ConnectionSetup;
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
-    this.#options = options;
-    this.#setup = SetupRetry.from(options);
+    this.#auth = options.auth;
+    this.#setup = new ConnectionSetup(this.address, options);
     const { tls, auth } = options;
     this.#client = new Redis({
       ...(auth === undefined ? {} : { username: auth.username, password: auth.revealPassword() }),
       // The connector dials; `tls` only tells ioredis to wait for the handshake.
-      ...(tls === undefined ? {} : { tls: {}, Connector: tlsConnector(tls, node.host, node.port, (phase) => (this.#phase = phase)) }),
+      ...(tls === undefined ? {} : { tls: {}, Connector: tlsConnector(tls, node.host, node.port, this.#setup.track) }),
       host: node.host,
       port: node.port,
       lazyConnect: true,
@@ -97,26 +86,19 @@ export class RedisBackend implements Backend {
     });
     // Without a listener an 'error' event would crash the process; failures
     // reach callers through rejected commands instead, set-up failures through SetupRetry.
-    this.#client.on('error', (error: unknown) => this.#noteSetupFailure(error));
+    this.#client.on('error', (error: unknown) => {
+      if (!this.#closed) this.#setupFailureOf(error);
+    });
     this.#client.on('ready', () => this.#setup.succeeded());
     if (auth !== undefined) hideHandshakeSecrets(this.#client);
     guardRedisReplies(this.#client, this.address, options.maxValueBytes);
   }
 
-  /** A refused login or TLS set-up, seen on ioredis's 'error' event: stored, so requests fail with it at once. */
-  #noteSetupFailure(error: unknown): void {
-    const failure = this.#setupFailureOf(error);
-    if (failure === undefined || this.#closed) return;
-    this.#setup.failed(failure);
-    debug('%s: %s %s', this.address, failure.code, failure.reason);
-  }
-
+  /** A refused login (an error reply) or TLS set-up (ioredis's 'error' event, a failed command), recorded so requests fail with it at once. */
   #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
-    if (error instanceof ReplyError) {
-      const reason = loginReplyReason(String((error as Error).message));
-      return reason === undefined ? undefined : loginFailure(this.address, this.#options.auth, reason);
-    }
-    return tlsFailureOf(error, this.address, this.#options.tls === undefined ? undefined : this.#phase, this.#options.connectMs);
+    if (!(error instanceof ReplyError)) return this.#setup.tlsFailed(error);
+    const reason = loginReplyReason(String((error as Error).message));
+    return reason === undefined ? undefined : this.#setup.loginRefused(reason);
   }
 
   async connect(): Promise<void> {
@@ -280,7 +262,7 @@ export class RedisBackend implements Backend {
     if (setupFailure !== undefined) return setupFailure;
     const original = error as { name?: string; code?: string; message?: string };
     // Redis error replies can quote a command's arguments: the login is scrubbed from the text.
-    const text = this.#options.auth?.scrub(original.message ?? String(error)) ?? original.message ?? String(error);
+    const text = this.#auth?.scrub(original.message ?? String(error)) ?? original.message ?? String(error);
     const cause = Object.assign(new Error(text), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {
       const message = original.message ?? '';
