@@ -2,7 +2,8 @@
 # The whole test suite on a fresh Debian machine with Node.js:
 #   1. installs redis-server and memcached from Debian packages when missing
 #      (the tests start their own processes on free loopback ports), and
-#      openssl and sasl2-bin (saslpasswd2) for the TLS and login tests;
+#      openssl and sasl2-bin (saslpasswd2) for the TLS and login tests, and
+#      python3-pylibmc (the foreign-values test drives a real pylibmc);
 #   2. installs the npm dependencies (which builds dist/);
 #   3. type-checks, then runs every test tier;
 #   4. ends with one line "N passed, N failed" from vitest's JSON report.
@@ -15,6 +16,7 @@ command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)  # socket counters in the batching test
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # throwaway CA and server certificates for the TLS tests
 { command -v saslpasswd2 || test -x /usr/sbin/saslpasswd2; } >/dev/null 2>&1 || missing+=(sasl2-bin libsasl2-modules)  # memcached SASL users (and the PLAIN mechanism) for the login tests
+/usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || missing+=(python3-pylibmc)  # pylibmc on a shared pool (foreign-values test)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian packages"
   sudo_cmd=""

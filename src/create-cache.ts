@@ -16,7 +16,7 @@ import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
 import { NamespaceVersions } from './cache/namespace-versions.js';
 import { ShardedCache } from './cache/sharded-cache.js';
-import { defaultCodec } from './codec/codec.js';
+import { valueFormat } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
 import { createEmitter } from './events.js';
@@ -89,7 +89,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   await failIfEveryNodeRefusesUs(connections, nodes, detachMetrics);
   // The store chain, outermost first: read-through over routing over the nodes.
   const lifecycle = { closed: false };
-  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, codec: resolved.codec ?? defaultCodec });
+  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, format: valueFormat(resolved.codec, resolved.backend !== 'redis') });
   const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();

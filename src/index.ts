@@ -12,7 +12,7 @@ export type { RecentHitRate } from './observability/hit-rate-window.js';
 export type { LatencySummary } from './node/latency-window.js';
 export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
 export type { Clock } from './node/clock.js';
-export type { Codec } from './codec/codec.js';
+export type { Codec, CodecName, EncodedValue } from './codec/codec.js';
 export type {
   BackendKind,
   BreakerOptions,

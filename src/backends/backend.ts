@@ -3,7 +3,8 @@
  * client of ONE node; it knows nothing of rings, deadlines or breakers.
  *
  * Contract:
- * - values are opaque bytes (the codec is the cache's business);
+ * - values are opaque bytes plus memcached's 32-bit flags word (the codec,
+ *   routing's business, decides both; Redis has no flags and reads 0);
  * - a miss is `undefined`, never an error;
  * - a failure of the node (refused, reset, protocol error, server error) is
  *   a rejected promise with a `NodeError` whose cause is redacted;
@@ -11,13 +12,26 @@
  * - TTLs are whole seconds, 0 meaning no expiry;
  * - `close()` leaves no socket, timer or listener behind.
  */
+/**
+ * What a node holds under a key: the bytes, and the flags word memcached
+ * keeps beside them for clients to say what the bytes are (pylibmc and PHP
+ * Memcached put the value's type there). Redis has no such word: it stores
+ * the bytes only and reads back flags 0. `bytes` read from a server may be a
+ * view into the connection's buffer: copy what is kept.
+ */
+export interface StoredValue {
+  readonly bytes: Buffer;
+  /** An unsigned 32-bit integer. */
+  readonly flags: number;
+}
+
 export interface Backend {
   /** `host:port` of the node, for errors. */
   readonly address: string;
-  get(key: string): Promise<Buffer | undefined>;
-  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
-  set(key: string, value: Buffer, ttlSeconds: number): Promise<void>;
-  setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void>;
+  get(key: string): Promise<StoredValue | undefined>;
+  getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]>;
+  set(key: string, value: StoredValue, ttlSeconds: number): Promise<void>;
+  setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void>;
   /** True when the key existed. */
   del(key: string): Promise<boolean>;
   /** Deletes every key in one round trip. */

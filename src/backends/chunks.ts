@@ -9,6 +9,7 @@
  *   the stack past about 100,000 keys: nothing here spreads.
  * Batches that fit in one piece, the common case, pay nothing for this.
  */
+import type { StoredValue } from './backend.js';
 
 /** Keys per MGET, DEL, UNLINK or memcached GETKQ/SETQ/DELETEQ run. */
 export const MAX_KEYS_PER_REQUEST = 8192;
@@ -23,18 +24,18 @@ export function chunksOf<T>(items: readonly T[], maxCount = MAX_KEYS_PER_REQUEST
 }
 
 /** Key/value entries cut into consecutive pieces of at most `maxCount` entries and, past the first entry, `maxBytes` value bytes. */
-export function entryChunksOf<E extends readonly [string, Buffer]>(entries: readonly E[], maxCount = MAX_KEYS_PER_REQUEST, maxBytes = MAX_BYTES_PER_REQUEST): E[][] {
+export function entryChunksOf<E extends readonly [string, StoredValue]>(entries: readonly E[], maxCount = MAX_KEYS_PER_REQUEST, maxBytes = MAX_BYTES_PER_REQUEST): E[][] {
   const chunks: E[][] = [];
   let chunk: E[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    if (chunk.length > 0 && (chunk.length === maxCount || bytes + entry[1].length > maxBytes)) {
+    if (chunk.length > 0 && (chunk.length === maxCount || bytes + entry[1].bytes.length > maxBytes)) {
       chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
     chunk.push(entry);
-    bytes += entry[1].length;
+    bytes += entry[1].bytes.length;
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;

@@ -15,8 +15,7 @@
  *   try.
  */
 import { AuthError, TlsError } from '../errors.js';
-import type { Credentials, TlsSettings } from '../config/credentials.js';
-import { DEFAULTS } from '../config/options.js';
+import type { Credentials, TlsSettings } from '../secrets.js';
 import { debug } from '../debug.js';
 
 /** Where a connection attempt is: TCP connecting, TLS handshake under way, or open (TLS done, or plain TCP connected). */
@@ -87,6 +86,14 @@ export function loginFailure(node: string, credentials: Credentials | undefined,
     `refused the login of ${credentials.describeUser()}: wrong password, or the user is unknown or disabled (the server does not say which, by design)`,
   );
 }
+
+/**
+ * `health.retryTimeoutMs` and `health.maxRetryTimeoutMs` defaults (a unit
+ * test keeps them equal; backends do not import config/), for adapters made
+ * without them; createCache passes the configured values.
+ */
+export const DEFAULT_SETUP_RETRY_MS = 30_000;
+export const DEFAULT_MAX_SETUP_RETRY_MS = 300_000;
 
 export interface ConnectionSetupOptions {
   readonly tls?: TlsSettings | undefined;
@@ -171,8 +178,8 @@ export class ConnectionSetup {
     this.#failure = failure;
     if (!this.#attempted) return;
     this.#attempted = false;
-    const first = this.#options.setupRetryMs ?? DEFAULTS.health.retryTimeoutMs;
-    this.#waitMs = this.#waitMs === 0 ? first : Math.min(this.#waitMs * 2, this.#options.maxSetupRetryMs ?? DEFAULTS.health.maxRetryTimeoutMs);
+    const first = this.#options.setupRetryMs ?? DEFAULT_SETUP_RETRY_MS;
+    this.#waitMs = this.#waitMs === 0 ? first : Math.min(this.#waitMs * 2, this.#options.maxSetupRetryMs ?? DEFAULT_MAX_SETUP_RETRY_MS);
     this.#nextAttemptAt = this.#now() + this.#waitMs;
   }
 }

@@ -9,6 +9,9 @@
  * - getMany is GETKQ x N then NOOP in one write: the server answers hits only
  *   and the NOOP marks the end, so a batch is one round trip;
  * - setMany is SETQ x N then NOOP likewise (only failures are answered);
+ * - every SET, SETQ and hit carries the item's 32-bit flags word (the
+ *   value's type for pylibmc, PHP Memcached and shardcache's codec): memjs's
+ *   Client reads flags but always writes 0, so the frames are built here;
  * - batches past MAX_KEYS_PER_REQUEST keys go as several such runs, back to
  *   back (chunks.ts).
  * All frames of one request share an opaque, so replies can never be handed
@@ -38,7 +41,7 @@ import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Socket } from 'node:net';
-import type { Backend, BackendNode, KeyRules } from './backend.js';
+import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
 import { dialOverTls } from './memjs-tls.js';
@@ -111,24 +114,23 @@ export class MemcachedBackend implements Backend {
     return this.#exchange(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, this.#nextOpaque()), false, () => {}, undefined, true);
   }
 
-  get(key: string): Promise<Buffer | undefined> {
-    let value: Buffer | undefined;
+  get(key: string): Promise<StoredValue | undefined> {
+    let value: StoredValue | undefined;
     return this.#exchange(keyFrames(OPCODE.get, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
-      // A view into the chunk memjs read, which memjs never writes again; the codec copies what it keeps.
-      if (status === STATUS.ok) value = response.val;
+      if (status === STATUS.ok) value = storedValueOf(response);
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
     }, () => value);
   }
 
-  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]> {
     if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#getBatch(keys);
     return Promise.all(chunksOf(keys).map((chunk) => this.#getBatch(chunk))).then((parts) => parts.flat());
   }
 
   /** One GETKQ...NOOP run. */
-  #getBatch(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    const values: (Buffer | undefined)[] = new Array(keys.length).fill(undefined);
+  #getBatch(keys: readonly string[]): Promise<(StoredValue | undefined)[]> {
+    const values: (StoredValue | undefined)[] = new Array(keys.length).fill(undefined);
     // A connection's requests are answered in order, hits only: each answer
     // names the next of the asked-for keys it belongs to, so a forward scan
     // places it (no lookup table per batch). Anything else is a protocol error.
@@ -140,27 +142,32 @@ export class MemcachedBackend implements Backend {
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
       const index = keys.indexOf(response.key.toString('utf8'), next);
       if (index === -1) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for, or out of order');
-      values[index] = response.val;
+      values[index] = storedValueOf(response);
       next = index + 1;
     }, () => values);
   }
 
-  async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
-    const frame = Utils.makeRequestBuffer(OPCODE.set, key, setExtras(ttlSeconds), value, this.#nextOpaque());
+  async set(key: string, value: StoredValue, ttlSeconds: number): Promise<void> {
+    const frame = Utils.makeRequestBuffer(OPCODE.set, key, setExtras(value.flags, ttlSeconds), value.bytes, this.#nextOpaque());
     await this.#exchange(frame, false, (response) => {
       if (response.header.status !== STATUS.ok) throw this.#statusError(response.header.status, 'set');
     });
   }
 
-  async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
-    const extras = setExtras(ttlSeconds);
-    await Promise.all(entryChunksOf(entries).map((chunk) => this.#setBatch(chunk, extras)));
+  async setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void> {
+    await Promise.all(entryChunksOf(entries).map((chunk) => this.#setBatch(chunk, ttlSeconds)));
   }
 
-  /** One SETQ...NOOP run. */
-  async #setBatch(entries: readonly (readonly [string, Buffer])[], extras: Buffer): Promise<void> {
+  /** One SETQ...NOOP run; each frame carries its own value's flags. */
+  async #setBatch(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void> {
     const opaque = this.#nextOpaque();
-    const frames = entries.map(([key, value]) => Utils.makeRequestBuffer(OPCODE.setq, key, extras, value, opaque));
+    // A batch's values mostly share a few kinds: one extras buffer per flags value.
+    const extrasByFlags = new Map<number, Buffer>();
+    const frames = entries.map(([key, { bytes, flags }]) => {
+      let extras = extrasByFlags.get(flags);
+      if (extras === undefined) extrasByFlags.set(flags, (extras = setExtras(flags, ttlSeconds)));
+      return Utils.makeRequestBuffer(OPCODE.setq, key, extras, bytes, opaque);
+    });
     frames.push(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, opaque));
     let failure: NodeError | undefined;
     await this.#exchange(Buffer.concat(frames), true, (response) => {
@@ -318,11 +325,24 @@ export class MemcachedBackend implements Backend {
   }
 }
 
-function setExtras(ttlSeconds: number): Buffer {
-  if (ttlSeconds === 0) return NO_FLAGS_NO_EXPIRY;
+/** SET extras: the flags word, then the expiration. */
+function setExtras(flags: number, ttlSeconds: number): Buffer {
+  if (ttlSeconds === 0 && flags === 0) return NO_FLAGS_NO_EXPIRY;
   const extras = Buffer.alloc(8);
+  extras.writeUInt32BE(flags, 0);
   extras.writeUInt32BE(expirationOf(ttlSeconds), 4);
   return extras;
+}
+
+/**
+ * A GET or GETKQ hit: memcached answers the item's flags as the 4-byte
+ * extras (memjs parses them into `extras`; its own Client hands them to the
+ * caller as that Buffer). `val` is a view into the chunk memjs read, which
+ * memjs never writes again; the codec copies what it keeps.
+ */
+function storedValueOf(response: Response): StoredValue {
+  const { extras } = response;
+  return { bytes: response.val, flags: extras.length >= 4 ? extras.readUInt32BE(0) : 0 };
 }
 
 function expirationOf(ttlSeconds: number): number {

@@ -23,7 +23,7 @@
  */
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Server as MemjsServer } from 'memjs';
-import type { TlsSettings } from '../config/credentials.js';
+import type { TlsSettings } from '../secrets.js';
 import type { ConnectPhase } from './connection-failure.js';
 
 /** The memjs 1.3.2 Server state `sock` reads and writes. */

@@ -9,7 +9,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { NodeError } from '../errors.js';
-import type { Backend, BackendNode, KeyRules } from './backend.js';
+import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { globMatcher } from './glob.js';
 
 export const MEMORY_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
@@ -20,12 +20,13 @@ export interface MemoryBackendOptions {
 
 export class MemoryBackend implements Backend {
   readonly address: string;
-  readonly #entries: LRUCache<string, Buffer>;
+  /** Values with their flags, as memcached keeps them. */
+  readonly #entries: LRUCache<string, StoredValue>;
   #paused: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(node: BackendNode, options: MemoryBackendOptions) {
     this.address = node.address;
-    this.#entries = new LRUCache<string, Buffer>({ max: options.maxEntries, ttlAutopurge: false });
+    this.#entries = new LRUCache<string, StoredValue>({ max: options.maxEntries, ttlAutopurge: false });
   }
 
   /** Stops answering: requests wait until `resume()`, as on a SIGSTOPped server. */
@@ -41,25 +42,24 @@ export class MemoryBackend implements Backend {
     this.#paused = undefined;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
+  async get(key: string): Promise<StoredValue | undefined> {
     await this.#answering();
     return this.#entries.get(key);
   }
 
-  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+  async getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]> {
     await this.#answering();
     return keys.map((key) => this.#entries.get(key));
   }
 
-  async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
+  async set(key: string, value: StoredValue, ttlSeconds: number): Promise<void> {
     await this.#answering();
-    // Copy: the caller may reuse its buffer, and a server would have copied too.
-    this.#entries.set(key, Buffer.from(value), { ttl: ttlSeconds * 1000 });
+    this.#entries.set(key, copyOf(value), { ttl: ttlSeconds * 1000 });
   }
 
-  async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
+  async setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void> {
     await this.#answering();
-    for (const [key, value] of entries) this.#entries.set(key, Buffer.from(value), { ttl: ttlSeconds * 1000 });
+    for (const [key, value] of entries) this.#entries.set(key, copyOf(value), { ttl: ttlSeconds * 1000 });
   }
 
   async del(key: string): Promise<boolean> {
@@ -81,15 +81,15 @@ export class MemoryBackend implements Backend {
     await this.#answering();
     const stored = this.#entries.get(key);
     if (stored === undefined) {
-      this.#entries.set(key, Buffer.from(String(initial)), { ttl: ttlSeconds * 1000 });
+      this.#entries.set(key, counterValue(initial), { ttl: ttlSeconds * 1000 });
       return initial;
     }
-    const text = stored.toString('latin1');
+    const text = stored.bytes.toString('latin1');
     if (!/^\d{1,20}$/.test(text)) throw new NodeError(this.address, 'rejected', 'the value is not a counter');
     const value = Number(text) + delta;
     // As memcached's incr: the entry keeps the expiry it had.
     const remainingMs = this.#entries.getRemainingTTL(key);
-    this.#entries.set(key, Buffer.from(String(value)), { ttl: Number.isFinite(remainingMs) ? Math.max(1, remainingMs) : 0 });
+    this.#entries.set(key, counterValue(value, stored.flags), { ttl: Number.isFinite(remainingMs) ? Math.max(1, remainingMs) : 0 });
     return value;
   }
 
@@ -118,4 +118,14 @@ export class MemoryBackend implements Backend {
     this.resume();
     this.#entries.clear();
   }
+}
+
+/** Copied: the caller may reuse its buffer, and a server would have copied too. */
+function copyOf({ bytes, flags }: StoredValue): StoredValue {
+  return { bytes: Buffer.from(bytes), flags };
+}
+
+/** Decimal text, as memcached's incr leaves a counter: flags 0 when created, kept when incremented. */
+function counterValue(value: number, flags = 0): StoredValue {
+  return { bytes: Buffer.from(String(value)), flags };
 }

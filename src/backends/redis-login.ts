@@ -15,7 +15,7 @@
  * - `loginReplyReason`: whether an error reply is about the login.
  */
 import type { Redis } from 'ioredis';
-import { REDACTED } from '../config/credentials.js';
+import { REDACTED } from '../secrets.js';
 
 const HANDSHAKE_WITH_SECRETS = new Set(['auth', 'hello']);
 

@@ -12,7 +12,7 @@
  */
 import { AbstractConnector } from 'ioredis';
 import { connect as tlsConnect } from 'node:tls';
-import type { TlsSettings } from '../config/credentials.js';
+import type { TlsSettings } from '../secrets.js';
 import type { ConnectPhase } from './connection-failure.js';
 
 /** The constructor ioredis's `Connector` option takes (its own type is not exported). */

@@ -31,9 +31,9 @@
  * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError } from 'ioredis';
-import type { Credentials } from '../config/credentials.js';
+import type { Credentials } from '../secrets.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
-import type { Backend, BackendNode, KeyRules } from './backend.js';
+import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
 import { hideHandshakeSecrets, loginReplyReason } from './redis-login.js';
@@ -155,30 +155,31 @@ export class RedisBackend implements Backend {
   }
 
   // Promise chains rather than #run: these are the hot path.
-  get(key: string): Promise<Buffer | undefined> {
+  get(key: string): Promise<StoredValue | undefined> {
     this.#wakeIfEnded();
-    return this.#client.getBuffer(key).then(nullToUndefined, this.#fail);
+    return this.#client.getBuffer(key).then(storedValueOf, this.#fail);
   }
 
   /** One MGET. (MGET reads a key of another type as nil, a miss, where GET would answer WRONGTYPE; for a cache both mean "no value".) */
-  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]> {
     this.#wakeIfEnded();
-    // The array itself, not spread into arguments; the reply array is ours, so misses are rewritten in place.
-    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#client.mgetBuffer(keys as string[]).then(nullsToUndefined, this.#fail);
+    // The array itself, not spread into arguments; the reply array is ours, so it is rewritten in place.
+    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#client.mgetBuffer(keys as string[]).then(storedValuesOf, this.#fail);
     const replies = chunksOf(keys).map((chunk) => this.#client.mgetBuffer(chunk));
-    return Promise.all(replies).then((parts) => nullsToUndefined(parts.flat()), this.#fail);
+    return Promise.all(replies).then((parts) => storedValuesOf(parts.flat()), this.#fail);
   }
 
-  async set(key: string, value: Buffer, ttlSeconds: number): Promise<void> {
-    await this.#run(() => (ttlSeconds > 0 ? this.#client.set(key, value, 'EX', ttlSeconds) : this.#client.set(key, value)));
+  /** Redis has no flags word: only the bytes are stored (the codec's Redis format puts the type in them). */
+  async set(key: string, { bytes }: StoredValue, ttlSeconds: number): Promise<void> {
+    await this.#run(() => (ttlSeconds > 0 ? this.#client.set(key, bytes, 'EX', ttlSeconds) : this.#client.set(key, bytes)));
   }
 
-  async setMany(entries: readonly (readonly [string, Buffer])[], ttlSeconds: number): Promise<void> {
+  async setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void> {
     const results = await this.#run(() => {
       const pipeline = this.#client.pipeline();
-      for (const [key, value] of entries) {
-        if (ttlSeconds > 0) pipeline.set(key, value, 'EX', ttlSeconds);
-        else pipeline.set(key, value);
+      for (const [key, { bytes }] of entries) {
+        if (ttlSeconds > 0) pipeline.set(key, bytes, 'EX', ttlSeconds);
+        else pipeline.set(key, bytes);
       }
       return pipeline.exec();
     });
@@ -272,14 +273,17 @@ export class RedisBackend implements Backend {
   }
 }
 
-function nullToUndefined(value: Buffer | null): Buffer | undefined {
-  return value ?? undefined;
+function storedValueOf(bytes: Buffer | null): StoredValue | undefined {
+  return bytes === null ? undefined : { bytes, flags: 0 };
 }
 
-function nullsToUndefined(reply: (Buffer | null)[]): (Buffer | undefined)[] {
-  const values: (Buffer | null | undefined)[] = reply;
-  for (let i = 0; i < values.length; i++) if (values[i] === null) values[i] = undefined;
-  return values as (Buffer | undefined)[];
+function storedValuesOf(reply: (Buffer | null)[]): (StoredValue | undefined)[] {
+  const values: (Buffer | StoredValue | null | undefined)[] = reply;
+  for (let i = 0; i < values.length; i++) {
+    const bytes = values[i] as Buffer | null;
+    values[i] = bytes === null ? undefined : { bytes, flags: 0 };
+  }
+  return values as (StoredValue | undefined)[];
 }
 
 /**

@@ -7,8 +7,8 @@ import type { ShardcacheOptions } from './options.js';
 import { securityOptionsFromEnv } from './security-env.js';
 
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
-/** The names of `T`'s options that a text can hold (strings, numbers), from the types: a misspelt name does not compile. */
-type Scalar<T> = { [K in keyof T]-?: NonNullable<T[K]> extends string | number ? K & string : never }[keyof T];
+/** The names of `T`'s options that a text can hold (a string or number, alone or in a union such as `codec`), from the types: a misspelt name does not compile. */
+type Scalar<T> = { [K in keyof T]-?: Extract<NonNullable<T[K]>, string | number> extends never ? never : K & string }[keyof T];
 type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics'>>;
 type Top = Scalar<ShardcacheOptions>;
 
@@ -55,6 +55,7 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_NAMESPACE_VERSION_CACHE_MS: number('namespaceVersionCacheMs'),
   SHARDCACHE_DEFAULT_TTL_SECONDS: number('defaultTtlSeconds'),
   SHARDCACHE_MAX_VALUE_BYTES: number('maxValueBytes'),
+  SHARDCACHE_CODEC: text('codec'),
 };
 
 /** The names of every variable `optionsFromEnv` reads. */

@@ -6,7 +6,7 @@
  * names the node everywhere) nor an error message.
  */
 import { ConfigError } from '../errors.js';
-import { redactAddressText, stringifyRedacted } from './credentials.js';
+import { redactAddressText, stringifyRedacted } from '../secrets.js';
 import { resolveAuth, resolveTls, splitAddressCredentials } from './security.js';
 import type { NodeObject, NodeSpec, ResolvedNode } from './options.js';
 

@@ -4,8 +4,8 @@
  * Validation lives in `validate.ts`; nothing else reads raw options.
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { Codec } from '../codec/codec.js';
-import type { Credentials, TlsSettings } from './credentials.js';
+import type { Codec, CodecName } from '../codec/codec.js';
+import type { Credentials, TlsSettings } from '../secrets.js';
 
 /**
  * What the nodes are: `'redis'` (ioredis), `'memcached'` (memjs, binary
@@ -267,8 +267,19 @@ export interface ShardcacheOptions {
    * @default 1048000
    */
   maxValueBytes?: number;
-  /** How values become bytes. @default JSON, with strings and Buffers stored as they are */
-  codec?: Codec;
+  /**
+   * How values become what a node stores. `'default'`: on memcached the
+   * value's type goes in the item flags (pylibmc's flag values, so Python
+   * and PHP services read the values and the reverse); on Redis strings are
+   * bare UTF-8 and other values carry a marker no text starts with. Values
+   * other clients wrote read back typed where their flags say so, else as a
+   * Buffer of their exact bytes. `'raw'`: bare bytes, no types (strings and
+   * Buffers as they are, other values as text). `'legacy'`: the marker-byte
+   * format of versions before flags. Or a `Codec` of your own, which gets and
+   * gives memcached's flags. See README "Sharing a pool with other languages".
+   * @default 'default'
+   */
+  codec?: CodecName | Codec;
   /**
    * TLS for every node (a node object's `tls` overrides it). `SHARDCACHE_TLS`
    * and `SHARDCACHE_TLS_CA_FILE` (and `_CERT_FILE`, `_KEY_FILE`) set it from
@@ -299,7 +310,7 @@ export interface ResolvedOptions {
   namespaceVersionCacheMs: number;
   defaultTtlSeconds: number;
   maxValueBytes: number;
-  codec: Codec | undefined;
+  codec: CodecName | Codec | undefined;
   /** Every node's TLS unless the node has its own. */
   tls: TlsSettings | undefined;
   /** Every node's login unless the node has its own. */

@@ -8,7 +8,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../errors.js';
-import { Credentials, TlsSettings } from './credentials.js';
+import { Credentials, TlsSettings } from '../secrets.js';
 import type { AuthOptions } from './options.js';
 
 /** The fields of `auth`, tied to `AuthOptions` both ways. */

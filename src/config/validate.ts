@@ -4,7 +4,7 @@
  * The caller's objects are never written to; the result is a new object.
  */
 import { ConfigError } from '../errors.js';
-import type { Codec } from '../codec/codec.js';
+import { CODEC_NAMES, type Codec, type CodecName } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
 import { resolveAuth, resolveTls } from './security.js';
 import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
@@ -252,11 +252,12 @@ function buckets(value: unknown): readonly number[] {
   return Object.freeze([...(value as number[])]);
 }
 
-function codec(value: unknown): Codec | undefined {
+function codec(value: unknown): CodecName | Codec | undefined {
   if (value === undefined) return undefined;
+  if ((CODEC_NAMES as readonly unknown[]).includes(value)) return value as CodecName;
   const candidate = value as Partial<Codec> | null;
   if (candidate === null || typeof candidate !== 'object' || typeof candidate.encode !== 'function' || typeof candidate.decode !== 'function') {
-    throw new ConfigError('codec', `expected an object with encode(value) and decode(bytes), got ${describe(value)}`);
+    throw new ConfigError('codec', `expected ${CODEC_NAMES.map((name) => `'${name}'`).join(', ')} or an object with encode(value) and decode(bytes, flags), got ${describe(value)}`);
   }
   return candidate as Codec;
 }

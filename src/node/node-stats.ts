@@ -26,7 +26,7 @@ export interface ReadTally {
   hits: number;
   /** Undecodable values included: the caller saw a miss. */
   misses: number;
-  /** Stored bytes the codec could not decode (another client's format, a codec change). */
+  /** Stored bytes the codec could not decode (a custom codec threw, or 'legacy' met bytes not in its format; the default codec reads anything). */
   undecodable: number;
 }
 

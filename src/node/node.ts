@@ -16,7 +16,7 @@
  *   membership has cleaned up what changed in its absence), failure doubles
  *   the wait, with jitter, up to `maxRetryTimeoutMs`.
  */
-import type { Backend } from '../backends/backend.js';
+import type { Backend, StoredValue } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
 import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
@@ -62,7 +62,7 @@ export class CacheNode implements RingMember {
 
   readonly #options: CacheNodeOptions;
   readonly #breaker: NodeBreaker;
-  readonly #gets: GetBatcher<Buffer | undefined>;
+  readonly #gets: GetBatcher<StoredValue | undefined>;
   #membership: Membership | undefined;
   #state: NodeState = 'up';
   #consecutiveFailures = 0;
@@ -115,13 +115,13 @@ export class CacheNode implements RingMember {
   }
 
   /**
-   * The bytes stored under `key` (`undefined`: a miss). Gets this tick makes
+   * The bytes and flags stored under `key` (`undefined`: a miss). Gets this tick makes
    * after the first go to the node as one batch request (GetBatcher), which
    * is one call: one deadline of `getMs`, one outcome. A get with a
    * `deadlineMs` other than `getMs` is sent on its own.
    * @throws {BreakerOpenError | DeadlineError | NodeError} as `call` does.
    */
-  get(key: string, deadlineMs?: number): Promise<Buffer | undefined> {
+  get(key: string, deadlineMs?: number): Promise<StoredValue | undefined> {
     // A get with a deadline of its own cannot share a batch's.
     if (deadlineMs !== undefined && deadlineMs !== this.#options.getMs) return this.call('get', deadlineMs, (backend) => backend.get(key));
     return this.#gets.get(key);

@@ -125,7 +125,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
 
   const undecodable = scrapedPerNode(
     'undecodable_values_total',
-    "Stored values the codec could not decode (another client's format, a codec change), answered as misses and counted there too.",
+    "Stored values the codec could not decode (a custom codec threw, or 'legacy' met another format), answered as misses and counted there too.",
     (node) => node.stats.reads.get.undecodable + node.stats.reads.getMany.undecodable,
   );
 

@@ -4,6 +4,8 @@
  * decoded on the way back, and each key read is tallied on the node that
  * answered it.
  *
+ * - Values become bytes and memcached flags by the codec's format for this
+ *   backend (codec/codec.ts), and back.
  * - Reads never reject because of the cache. A failed GET (or a node's share
  *   of a batch) is retried at once, `timeouts.getRetries` times, on whichever
  *   node owns the key by then; then it is a failure, answered as a miss and
@@ -15,7 +17,8 @@
  *   batch writes encode every value before anything is sent.
  * - An aborted signal stops retries: nothing more is sent for that caller.
  */
-import type { Codec } from '../codec/codec.js';
+import type { StoredValue } from '../backends/backend.js';
+import type { ValueFormat } from '../codec/codec.js';
 import { describe } from '../config/node-spec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { CacheCounters } from '../counters.js';
@@ -31,14 +34,15 @@ import { scatter, type Batch } from './scatter.js';
 export interface RouterOptions {
   readonly timeouts: ResolvedOptions['timeouts'];
   readonly maxValueBytes: number;
-  readonly codec: Codec;
+  /** The codec, for this backend (`valueFormat`). */
+  readonly format: ValueFormat;
 }
 
 type Retry = { keys: string[]; positions: number[] };
 
 export class Router implements Store {
   readonly #membership: NodeMembership;
-  readonly #codec: Codec;
+  readonly #format: ValueFormat;
   readonly #timeouts: ResolvedOptions['timeouts'];
   readonly #maxValueBytes: number;
   readonly #reads: CacheCounters['reads'];
@@ -46,7 +50,7 @@ export class Router implements Store {
   constructor(membership: NodeMembership, reads: CacheCounters['reads'], options: RouterOptions) {
     this.#membership = membership;
     this.#reads = reads;
-    this.#codec = options.codec;
+    this.#format = options.format;
     this.#timeouts = options.timeouts;
     this.#maxValueBytes = options.maxValueBytes;
   }
@@ -59,7 +63,7 @@ export class Router implements Store {
   #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (bytes) => this.#answer(bytes, node.stats.reads.get, node.address),
+      (stored) => this.#answer(stored, node.stats.reads.get, node.address),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
         this.#reads.failures++;
@@ -118,23 +122,23 @@ export class Router implements Store {
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const bytes = this.encode(value);
+    const stored = this.encode(value);
     const route = this.#membership.routeWrite(key, ttlSeconds);
-    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, bytes, route.ttlSeconds));
+    await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, stored, route.ttlSeconds));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const encoded = new Map<string, Buffer>();
+    const encoded = new Map<string, StoredValue>();
     for (const [key, value] of entries) encoded.set(key, this.encode(value));
     // Grouped by node and by TTL: stand-in writes carry the capped TTL.
-    const groups = new Map<CacheNode, Map<number, [string, Buffer][]>>();
-    for (const [key, bytes] of encoded) {
+    const groups = new Map<CacheNode, Map<number, [string, StoredValue][]>>();
+    for (const [key, stored] of encoded) {
       const route = this.#membership.routeWrite(key, ttlSeconds);
       let byTtl = groups.get(route.node);
       if (byTtl === undefined) groups.set(route.node, (byTtl = new Map()));
       let list = byTtl.get(route.ttlSeconds);
       if (list === undefined) byTtl.set(route.ttlSeconds, (list = []));
-      list.push([key, bytes]);
+      list.push([key, stored]);
     }
     const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
     const writes: { node: CacheNode; send: () => Promise<void> }[] = [];
@@ -162,37 +166,32 @@ export class Router implements Store {
   }
 
   /**
-   * The bytes stored for `value`.
+   * The bytes and flags stored for `value`.
    * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
    */
-  encode(value: unknown): Buffer {
+  encode(value: unknown): StoredValue {
     if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let encoded: unknown;
+    let stored: StoredValue;
     try {
-      encoded = this.#codec.encode(value);
+      stored = this.#format.encode(value);
     } catch (error) {
       if (error instanceof InvalidValueError) throw error;
       throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
     }
-    // The backends write Buffers only: a custom codec's Uint8Array is viewed as one (no copy); anything else would fail deep in a wire client.
-    if (!Buffer.isBuffer(encoded)) {
-      if (!(encoded instanceof Uint8Array)) throw new InvalidValueError(`codec.encode must return a Buffer, got ${describe(encoded)}`);
-      encoded = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-    }
-    const bytes = encoded as Buffer;
-    if (bytes.length > this.#maxValueBytes) throw new InvalidValueError(`value is ${bytes.length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
-    return bytes;
+    const { length } = stored.bytes;
+    if (length > this.#maxValueBytes) throw new InvalidValueError(`value is ${length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
+    return stored;
   }
 
   /**
    * Decodes a read; counts the hit or miss, for the cache and for the node
    * that answered. An undecodable value is a miss, counted as such too.
    */
-  #answer(bytes: Buffer | undefined, tally: ReadTally, node: string): unknown {
+  #answer(stored: StoredValue | undefined, tally: ReadTally, node: string): unknown {
     let value: unknown;
-    if (bytes !== undefined) {
+    if (stored !== undefined) {
       try {
-        value = this.#codec.decode(bytes);
+        value = this.#format.decode(stored.bytes, stored.flags);
       } catch (error) {
         value = undefined;
         this.#reads.undecodable++;

@@ -78,18 +78,18 @@ describe('Redis commands past MAX_KEYS_PER_REQUEST keys', () => {
     try {
       await backend.connect();
       const keys = Array.from({ length: 2 * MAX_KEYS_PER_REQUEST + 1 }, (_, i) => `pieces:${i}`);
-      await backend.setMany(keys.map((key) => [key, Buffer.from(key)]), 0);
+      await backend.setMany(keys.map((key) => [key, { bytes: Buffer.from(key), flags: 0 }]), 0);
       await redisResetStats(server);
 
       const values = await backend.getMany(keys);
-      expect(values.every((value, i) => value?.toString() === keys[i])).toBe(true);
+      expect(values.every((value, i) => value?.bytes.toString() === keys[i])).toBe(true);
       await backend.delMany(keys);
       expect((await backend.getMany(keys)).every((value) => value === undefined)).toBe(true);
       const stats = await redisCommandStats(server);
       expect(stats.mget?.calls).toBe(6);
       expect(stats.del?.calls).toBe(3);
 
-      await backend.setMany(keys.map((key) => [key, Buffer.from(key)]), 0);
+      await backend.setMany(keys.map((key) => [key, { bytes: Buffer.from(key), flags: 0 }]), 0);
       let deleted = 0;
       let cursor = '0';
       for (let page = 0; page < 100; page++) {

@@ -1,6 +1,8 @@
 /**
- * The stored bytes are the same on every backend: a value written through
- * Redis, copied byte for byte into Memcached, reads back equal (and back).
+ * One value, two stored forms (README "Sharing a pool with other
+ * languages"): Memcached keeps the value's bytes with its type in the item
+ * flags; Redis keeps the same bytes, behind a mark carrying that flags word
+ * unless the value is plain text. Either reads back equal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedBackend } from '../../src/backends/memcached.js';
@@ -41,22 +43,36 @@ describe('values across backends', () => {
     await stopAll();
   });
 
-  it('stores identical bytes through Redis and Memcached', async () => {
+  it('reads every value back equal through Redis and through Memcached', async () => {
     for (const [key, value] of VALUES) {
       await viaRedis.set(`x:${key}`, value);
       await viaMemcached.set(`x:${key}`, value);
-      expect(await rawRedis.get(`x:${key}`)).toEqual(await rawMemcached.get(`x:${key}`));
+      expect(await viaRedis.get(`x:${key}`)).toEqual(value);
+      expect(await viaMemcached.get(`x:${key}`)).toEqual(value);
     }
   });
 
-  it('reads Redis-written bytes back equal through Memcached, and the reverse', async () => {
+  it("stores the same value bytes: Memcached puts the type in the item's flags, Redis in a mark (none for plain text)", async () => {
     for (const [key, value] of VALUES) {
-      await viaRedis.set(`r:${key}`, value);
-      await rawMemcached.set(`r:${key}`, (await rawRedis.get(`r:${key}`))!, 0);
-      expect(await viaMemcached.get(`r:${key}`)).toEqual(value);
+      const onMemcached = (await rawMemcached.get(`x:${key}`))!;
+      const onRedis = (await rawRedis.get(`x:${key}`))!.bytes;
+      if (typeof value === 'string') {
+        expect(onMemcached.flags).toBe(16);
+        expect(onRedis.equals(onMemcached.bytes), key).toBe(true);
+        continue;
+      }
+      expect(onRedis.subarray(0, 3).equals(Buffer.from([0xc1, 0x73, 0x63])), key).toBe(true);
+      expect(onRedis.readUInt32BE(3), key).toBe(onMemcached.flags);
+      expect(onRedis.subarray(7).equals(onMemcached.bytes), key).toBe(true);
+    }
+  });
 
-      await viaMemcached.set(`m:${key}`, value);
-      await rawRedis.set(`m:${key}`, (await rawMemcached.get(`m:${key}`))!, 0);
+  it('a value moved between backends in the other one\'s form reads back equal', async () => {
+    for (const [key, value] of VALUES) {
+      const fromMemcached = (await rawMemcached.get(`x:${key}`))!;
+      const marked = typeof value === 'string' ? fromMemcached.bytes : Buffer.concat([Buffer.from([0xc1, 0x73, 0x63, 0, 0, 0, 0]), fromMemcached.bytes]);
+      if (typeof value !== 'string') marked.writeUInt32BE(fromMemcached.flags, 3);
+      await rawRedis.set(`m:${key}`, { bytes: marked, flags: 0 }, 0);
       expect(await viaRedis.get(`m:${key}`)).toEqual(value);
     }
   });

@@ -182,14 +182,16 @@ describe.each([
   it('undecodable values and failed write-backs are counted in stats() and metrics', async () => {
     const registry = new Registry();
     const nodes = servers.map((s) => s.address);
-    const cache = await createCache({ backend, nodes, ...OPTIONS, metrics: { registry } }, { env: {} });
-    // Another client's format: a JSON marker followed by text that is not JSON.
+    // A strict JSON codec (the default one reads anything: unknown bytes are a Buffer) that cannot encode a BigInt.
+    const json = { encode: (value: unknown) => Buffer.from(JSON.stringify(value)), decode: (bytes: Buffer) => JSON.parse(bytes.toString('utf8')) as unknown };
+    const cache = await createCache({ backend, nodes, ...OPTIONS, codec: json, metrics: { registry } }, { env: {} });
+    // Another client's format: a byte then text that is not JSON.
     const foreign = await createCache({ backend, nodes, ...OPTIONS, codec: { encode: () => Buffer.from([0x00, 0x7b]), decode: () => undefined } }, { env: {} });
     try {
       await foreign.mset([['odd:1', 'x'], ['odd:2', 'x']]);
       expect(await cache.get('odd:1')).toBeUndefined();
       expect(await cache.mget(['odd:2', 'odd:absent'])).toEqual([undefined, undefined]);
-      // A loader answer the codec cannot encode (a BigInt, as pg gives for bigint columns): the caller gets it; the write-back fails.
+      // A loader answer the codec cannot encode (a BigInt, as pg gives for bigint columns, through JSON.stringify): the caller gets it; the write-back fails.
       expect(await cache.getOrLoad('big:1', () => 12n)).toBe(12n);
       await until(() => cache.stats().loads.writeBackFailures === 1);
 

@@ -7,6 +7,12 @@
  *   `quiet` flag keeping it for every frame until a zero-body one, `write`,
  *   `error()` failing every outstanding request and destroying `_socket`
  *   (the socket the memcached backend tunes with setNoDelay);
+ * - memjs frames and replies carrying memcached's flags word:
+ *   `Utils.makeRequestBuffer` writing the extras it is given (flags, then
+ *   expiration) into a SET/SETQ frame, and a parsed GET/GETKQ hit's
+ *   `extras` holding the item's 4-byte flags (memjs's Client passes that
+ *   Buffer on as `flags` but always writes 0: shardcache reads and writes
+ *   flags through these internals);
  * - opossum: its rolling window counts `fire` and `success` events (how a
  *   closed breaker's successes are handed over) and rotates on the
  *   `rotateBucketController`'s `rotate` event;
@@ -38,7 +44,7 @@ import { makeTestPki, startSecureMemcached, startTlsRedis, testSecret, type Test
 import { dialOverTls } from '../../src/backends/memjs-tls.js';
 import { hideHandshakeSecrets } from '../../src/backends/redis-login.js';
 import { MEMJS_AUTH_FAILED } from '../../src/backends/memcached.js';
-import { TlsSettings } from '../../src/config/credentials.js';
+import { TlsSettings } from '../../src/secrets.js';
 
 const { Server, Utils } = memjs;
 const NOOP = 0x0a;
@@ -92,6 +98,48 @@ describe('memjs internals the memcached backend relies on', () => {
       expect(await failed).toBeInstanceOf(Error);
       expect((socket as Socket).destroyed, 'memjs Server.error() no longer destroys its socket').toBe(true);
       expect((server as unknown as { _socket?: unknown })._socket).toBeUndefined();
+    } finally {
+      server.error(new Error('done'));
+    }
+  });
+});
+
+describe('memjs internals that carry the flags word', () => {
+  it('makeRequestBuffer writes the extras given; a GET or GETKQ hit parses the flags into extras', async () => {
+    const server = new Server(memcached.host, memcached.port, undefined, undefined, { timeout: 5, conntimeout: 2, keepAlive: true });
+    const SET = 0x01;
+    const GET = 0x00;
+    try {
+      const extras = Buffer.alloc(8);
+      extras.writeUInt32BE(0x10004, 0); // flags; expiration 0
+      const frame = Utils.makeRequestBuffer(SET, 'flags:k', extras, Buffer.from('42'), 91);
+      expect(frame.readUInt8(4), 'memjs makeRequestBuffer no longer writes the extras length').toBe(8);
+      expect(frame.readUInt32BE(24), 'memjs makeRequestBuffer no longer puts the extras right after the header').toBe(0x10004);
+
+      const reply = (request: Buffer, opaque: number, quiet: boolean) =>
+        new Promise<Response[]>((resolve, reject) => {
+          const frames: Response[] = [];
+          const handler = Object.assign(
+            (response: Response) => {
+              frames.push(response);
+              if (!quiet || response.header.totalBodyLength === 0) resolve(frames);
+            },
+            { quiet },
+          );
+          server.onResponse(opaque, handler);
+          server.onError(opaque, reject);
+          server.write(request);
+        });
+      await reply(frame, 91, false);
+      const [hit] = await reply(Utils.makeRequestBuffer(GET, 'flags:k', EMPTY, EMPTY, 92), 92, false);
+      expect(Buffer.isBuffer(hit!.extras) && hit!.extras.length === 4, 'memjs no longer parses a GET reply\'s extras').toBe(true);
+      expect(hit!.extras.readUInt32BE(0)).toBe(0x10004);
+      expect(hit!.val.toString()).toBe('42');
+      const batch = Buffer.concat([Utils.makeRequestBuffer(GETKQ, 'flags:k', EMPTY, EMPTY, 93), Utils.makeRequestBuffer(NOOP, EMPTY, EMPTY, EMPTY, 93)]);
+      const [quietHit] = await reply(batch, 93, true);
+      expect(quietHit!.header.opcode).toBe(GETKQ);
+      expect(quietHit!.extras.readUInt32BE(0), 'memjs no longer parses a GETKQ reply\'s extras').toBe(0x10004);
+      expect(quietHit!.key.toString()).toBe('flags:k');
     } finally {
       server.error(new Error('done'));
     }

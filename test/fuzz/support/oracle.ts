@@ -9,10 +9,11 @@
  *   DEL or C0 control characters;
  * - TTLs: whole seconds from 0 to 10 years (`null` or absent: the default);
  *   options, when given, an object (`set(k, v, 60)` must not silently drop the 60);
- * - values (src/codec/codec.ts header, README "Values"): strings read back as
- *   strings, Buffers as Buffers, everything else as its JSON round trip; a
- *   value JSON cannot hold, `undefined`, or one whose encoding is over
- *   `maxValueBytes`, is rejected;
+ * - values (README "Sharing a pool with other languages"): strings read back
+ *   as strings, Buffers as Buffers, safe integers and BigInts as integers
+ *   (a number when exact, else a BigInt), booleans as booleans, everything
+ *   else as its JSON round trip; a value JSON cannot hold, `undefined`, or
+ *   one whose encoding is over `maxValueBytes`, is rejected;
  * - errors: every rejection is a ShardcacheError subclass with its stable code.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -135,29 +136,39 @@ export function ttlOf(options: unknown): number {
 
 export type Expected = { readonly ok: true; readonly bytes: number; readonly readBack: unknown } | { readonly ok: false; readonly why: string };
 
-const MARKER_MAX = 0x02;
+/** Redis marks every value but plain text with 0xC1 "sc" and a 4-byte flags word. */
+const REDIS_MARK_BYTES = 7;
+/** Control characters that make a string take the marked form on Redis (all but tab, LF, CR). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /**
- * How the default codec must treat `value`: its encoded size (the codec
- * header's layout: UTF-8 text, or one marker byte then the bytes or the JSON
- * text) and what a read gives back; or why it is refused.
+ * How the default codec must treat `value` on `backend` (README "Sharing a
+ * pool with other languages"): its encoded size and what a read gives back;
+ * or why it is refused. On memcached and memory the type goes in the flags
+ * and the bytes are the value alone: UTF-8 text, a Buffer's bytes, a safe
+ * integer's or BigInt's decimal text, "1"/"0", or JSON text for the rest (and
+ * for strings with a lone surrogate, which have no UTF-8 form). On Redis
+ * plain text is stored alone and everything else behind a 7-byte mark.
  */
-export function expectedEncoding(value: unknown, maxValueBytes: number): Expected {
+export function expectedEncoding(value: unknown, maxValueBytes: number, backend: BackendKind): Expected {
   let bytes: number;
   let readBack: unknown;
+  let plainText = false;
   if (value === undefined) return { ok: false, why: 'undefined' };
-  if (typeof value === 'string') {
+  if (typeof value === 'string' && value.isWellFormed()) {
     readBack = value;
-    if (value.isWellFormed()) {
-      const text = Buffer.from(value, 'utf8');
-      bytes = text.length + (text.length > 0 && text[0]! <= MARKER_MAX ? 1 : 0);
-    } else {
-      // A lone surrogate has no UTF-8 form: the string goes through JSON, which escapes it.
-      bytes = 1 + Buffer.byteLength(JSON.stringify(value), 'utf8');
-    }
+    bytes = Buffer.byteLength(value, 'utf8');
+    plainText = !CONTROL.test(value);
   } else if (Buffer.isBuffer(value)) {
-    bytes = 1 + value.length;
+    bytes = value.length;
     readBack = Buffer.from(value);
+  } else if ((typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint') {
+    const text = value.toString();
+    bytes = text.length;
+    readBack = Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text);
+  } else if (typeof value === 'boolean') {
+    bytes = 1;
+    readBack = value;
   } else {
     let json: string | undefined;
     try {
@@ -166,9 +177,10 @@ export function expectedEncoding(value: unknown, maxValueBytes: number): Expecte
       return { ok: false, why: 'JSON cannot encode it' };
     }
     if (json === undefined) return { ok: false, why: 'JSON has no text for it' };
-    bytes = 1 + Buffer.byteLength(json, 'utf8');
+    bytes = Buffer.byteLength(json, 'utf8');
     readBack = JSON.parse(json);
   }
+  if (backend === 'redis' && !plainText) bytes += REDIS_MARK_BYTES;
   if (bytes > maxValueBytes) return { ok: false, why: 'over maxValueBytes' };
   return { ok: true, bytes, readBack };
 }

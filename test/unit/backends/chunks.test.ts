@@ -18,7 +18,7 @@ describe('chunksOf', () => {
 });
 
 describe('entryChunksOf', () => {
-  const entry = (key: string, bytes: number) => [key, Buffer.alloc(bytes)] as const;
+  const entry = (key: string, bytes: number) => [key, { bytes: Buffer.alloc(bytes), flags: 0 }] as const;
 
   it('closes a piece at the entry count or before the value bytes would pass the limit', () => {
     const entries = [entry('a', 40), entry('b', 40), entry('c', 40), entry('d', 10), entry('e', 10), entry('f', 10)];

@@ -74,6 +74,7 @@ describe('options', () => {
     [{ timeouts: { getMS: 10 } }, 'timeouts.getMS'],
     [{ defaultTtlSeconds: -1 }, 'defaultTtlSeconds'],
     [{ codec: { encode: 1 } }, 'codec'],
+    [{ codec: 'json' }, 'codec'],
   ])('rejects %j naming %s', async (extra, option) => {
     const error = await rejection(loadOptions({ ...memory, nodes: ['a:1'], ...(extra as object) }, noEnv));
     expect(error.option).toBe(option);
@@ -84,6 +85,19 @@ describe('options', () => {
     const options = await loadOptions(given as never, { SHARDCACHE_RING_ALGORITHM: 'fast' });
     expect(options.ring).toMatchObject({ hashTag: '{}', algorithm: 'fast' });
     expect(given).toEqual({ ...memory, nodes: ['a:1'], ring: { hashTag: '{}' } });
+  });
+});
+
+describe('codec', () => {
+  it.each(['default', 'raw', 'legacy'] as const)("takes the name '%s', from the options or SHARDCACHE_CODEC", async (name) => {
+    expect((await loadOptions({ ...memory, nodes: ['a:1'], codec: name }, noEnv)).codec).toBe(name);
+    expect((await loadOptions({ ...memory, nodes: ['a:1'] }, { SHARDCACHE_CODEC: name })).codec).toBe(name);
+  });
+
+  it('names the built-in codecs when it refuses a value', async () => {
+    const error = await rejection(loadOptions({ ...memory, nodes: ['a:1'] }, { SHARDCACHE_CODEC: 'msgpack' }));
+    expect(error.option).toBe('codec');
+    for (const word of ["'default'", "'raw'", "'legacy'", 'decode(bytes, flags)', 'msgpack']) expect(error.message).toContain(word);
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOptions } from '../../../src/config/load.js';
-import { Credentials, TlsSettings } from '../../../src/config/credentials.js';
+import { Credentials, TlsSettings } from '../../../src/secrets.js';
 import { SECURITY_ENV_VARIABLE_NAMES } from '../../../src/config/security-env.js';
 import { ConfigError } from '../../../src/errors.js';
 

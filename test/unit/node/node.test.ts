@@ -5,7 +5,7 @@
  * servers themselves are exercised in test/faults).
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { Backend } from '../../../src/backends/backend.js';
+import type { Backend, StoredValue } from '../../../src/backends/backend.js';
 import { MemoryBackend } from '../../../src/backends/memory.js';
 import { DEFAULTS, type BreakerOptions, type HealthOptions } from '../../../src/config/options.js';
 import { BreakerOpenError, DeadlineError, InvalidValueError, NodeError } from '../../../src/errors.js';
@@ -68,7 +68,7 @@ class SwitchableBackend extends MemoryBackend implements Backend {
     if (this.hung) return new Promise<undefined>(() => {});
     return super.get(key);
   }
-  override async set(key: string, value: Buffer, ttl: number) {
+  override async set(key: string, value: StoredValue, ttl: number) {
     this.#check();
     return super.set(key, value, ttl);
   }
@@ -248,7 +248,7 @@ describe('stand-in writes and the return journal', () => {
   it('keeps the journal when the clean-up fails, so the next probe cleans the node before it returns', async () => {
     const { nodes, backends, membership, clock, seen } = pool(3, { failureLimit: 1, retryTimeoutMs: 100, maxRetryTimeoutMs: 100 });
     const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => membership.ring.lookup(k) === nodes[0])!;
-    await backends[0]!.set(key, Buffer.from('old'), 0);
+    await backends[0]!.set(key, { bytes: Buffer.from('old'), flags: 0 }, 0);
 
     backends[0]!.down = true;
     await read(nodes[0]!);
@@ -260,7 +260,7 @@ describe('stand-in writes and the return journal', () => {
     expect(seen.at(-1)).toMatchObject({ name: 'node:probe-failed', payload: { node: nodes[0]!.address } });
     expect(nodes[0]!.state).toBe('ejected');
     expect(nodes[0]!.stats.cleanupFailures).toBe(1);
-    expect(await backends[0]!.get(key)).toEqual(Buffer.from('old'));
+    expect(await backends[0]!.get(key)).toEqual({ bytes: Buffer.from('old'), flags: 0 });
 
     await clock.advance(100);
     expect(nodes[0]!.state).toBe('up');
@@ -300,7 +300,7 @@ describe('stand-in writes and the return journal', () => {
     const route = membership.routeWrite(key, 0);
     const standIn = route.node;
     const standInBackend = backends[nodes.indexOf(standIn)]!;
-    await standInBackend.set(key, Buffer.from('W1'), 60); // written on the owner's behalf
+    await standInBackend.set(key, { bytes: Buffer.from('W1'), flags: 0 }, 60); // written on the owner's behalf
 
     standInBackend.down = true;
     await read(standIn);
@@ -308,7 +308,7 @@ describe('stand-in writes and the return journal', () => {
     ownerBackend.down = false;
     await clock.advance(100); // the owner returns while its stand-in is out
     expect(owner.state).toBe('up');
-    await ownerBackend.set(key, Buffer.from('W2'), 0);
+    await ownerBackend.set(key, { bytes: Buffer.from('W2'), flags: 0 }, 0);
 
     standInBackend.down = false;
     await clock.advance(100); // the stand-in's own return deletes the stale copy
@@ -327,13 +327,13 @@ describe('stand-in writes and the return journal', () => {
     backends[0]!.down = true;
     await read(nodes[0]!);
     const standIn = backends[nodes.indexOf(membership.routeWrite(key, 0).node)]!;
-    await standIn.set(key, Buffer.from('W1'), 60);
+    await standIn.set(key, { bytes: Buffer.from('W1'), flags: 0 }, 60);
     backends[0]!.down = false;
     standIn.failingDelManys = 1;
     await clock.advance(100);
     expect(nodes[0]!.state).toBe('ejected');
     expect(nodes[0]!.stats.cleanupFailures).toBe(1);
-    expect(await standIn.get(key)).toEqual(Buffer.from('W1'));
+    expect(await standIn.get(key)).toEqual({ bytes: Buffer.from('W1'), flags: 0 });
     await clock.advance(100);
     expect(nodes[0]!.state).toBe('up');
     expect(await standIn.get(key)).toBeUndefined();
