@@ -17,6 +17,9 @@ import { loadOptions } from '../../src/config/load.js';
 import type { ShardedCache } from '../../src/cache/sharded-cache.js';
 import { makeTestPki, startLegacyAuthRedis, startSecureMemcached, startTlsRedis, testSecret, tlsMemcachedStats, tlsRedisInfo, type TestPki } from '../harness/secure-servers.js';
 import { startMemcached, stopAll, type ServerProcess } from '../harness/servers.js';
+import { nextEvent } from '../harness/events.js';
+import { exchangeSecure } from '../harness/secure-servers.js';
+import { respCommand } from '../harness/servers.js';
 
 const PASSWORD = testSecret('pw');
 const WRONG_PASSWORD = testSecret('wrong');
@@ -121,8 +124,8 @@ const timeouts = { getMs: 3000, setMs: 3000, batchMs: 3000, connectMs: 5000 };
 /** Ejected after two failures; the first probe (and the first retry of a refused login) only after a minute: longer than this file. */
 const health = { failureLimit: 2, retryTimeoutMs: 60_000 };
 
-function keyOwnedBy(cache: ShardedCache, address: string): string {
-  for (let i = 0; i < 1000; i++) if (cache.nodeFor(`key:${i}`) === address) return `key:${i}`;
+function keyOwnedBy(cache: ShardedCache, address: string, prefix = 'key'): string {
+  for (let i = 0; i < 1000; i++) if (cache.nodeFor(`${prefix}:${i}`) === address) return `${prefix}:${i}`;
   throw new Error(`no key of the first 1000 lands on ${address}`);
 }
 
@@ -171,6 +174,34 @@ describe.each(['redis', 'memcached'] as const)('%s: a wrong password on one node
     await cache.set('served', 1);
     expect(await cache.get('served')).toBe(1);
     await snapshot(`${backend} wrong password`, cache, registry);
+  });
+});
+
+describe('Redis: the server starts accepting the login', () => {
+  it('a probe logs in on its fresh connection and the node returns', async () => {
+    const { cache, registry } = await watched({
+      backend: 'redis',
+      nodes: [redisA.address, { host: redisB.host, port: redisB.port, auth: { username: 'app', password: WRONG_PASSWORD } }],
+      tls: { ca: pki.ca },
+      auth: APP,
+      timeouts,
+      health: { failureLimit: 2, retryTimeoutMs: 200, maxRetryTimeoutMs: 400 },
+    });
+    const key = keyOwnedBy(cache, redisB.address, 'rotation');
+    await rejection(cache.set(key, 1), 'set before the server knows the password');
+    const ejected = nextEvent(cache, 'node:ejected', ({ node }) => node === redisB.address);
+    expect(await cache.get(key)).toBeUndefined();
+    await ejected;
+    // The server side of a rotation: user app now also accepts the password this node was given.
+    const reply = await exchangeSecure(redisB.port, pki.ca, respCommand('AUTH', APP.username, APP.password) + respCommand('ACL', 'SETUSER', 'app', `>${WRONG_PASSWORD}`), (bytes) => bytes.toString('latin1').split('\r\n').length >= 3, 5000);
+    expect(reply?.toString('latin1')).toBe('+OK\r\n+OK\r\n');
+    const back = await nextEvent(cache, 'node:readmitted', ({ node }) => node === redisB.address, 20_000);
+    expect(back.node).toBe(redisB.address);
+    expect(cache.health().nodes.find((entry) => entry.address === redisB.address)).toMatchObject({ serving: true, setupFailure: undefined });
+    await cache.set(key, 'now');
+    expect(await cache.get(key)).toBe('now');
+    await snapshot('redis login accepted later', cache, registry);
+    await cache.close();
   });
 });
 
