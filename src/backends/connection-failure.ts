@@ -65,7 +65,7 @@ export function tlsFailureOf(error: unknown, node: string, phase: ConnectPhase |
     return new TlsError(node, 'hostname-mismatch', `the server's certificate is not issued for this host (${code}): dial a name or address the certificate holds, or set tls.servername to one`);
   }
   if (TIMEOUT_CODES.has(code) && phase === 'handshake') {
-    return new TlsError(node, 'handshake-timeout', `TCP connected but the TLS handshake did not complete within ${connectMs} ms: is this port TLS? (a plain-text port never answers a TLS hello)`);
+    return new TlsError(node, 'handshake-timeout', `TCP connected but the TLS handshake did not complete within ${connectMs} ms: is this port TLS? (a plain-text port never answers a TLS hello; a hung or overloaded server does not either)`);
   }
   if (NOT_TLS.has(code)) return new TlsError(node, 'handshake-failed', `the server did not answer in TLS (${code}): is this port TLS?`);
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || (code === 'ECONNRESET' && phase === 'handshake')) {

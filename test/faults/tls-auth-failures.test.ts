@@ -296,6 +296,46 @@ describe.each(['redis', 'memcached'] as const)('%s: a TLS node that restarts', (
   });
 });
 
+describe.each(['redis', 'memcached'] as const)('%s: a TLS node that hangs (SIGSTOP)', (backend) => {
+  it('its connection is replaced, and the new one is TLS and logs in', async () => {
+    const server = backend === 'redis' ? redisB : memcachedB;
+    const connections = async () => Number(backend === 'redis' ? (await tlsRedisInfo(server, pki.ca, APP, 'stats')).total_connections_received : (await tlsMemcachedStats(server, pki.ca, APP)).total_connections);
+    const { cache, registry } = await watched({
+      backend,
+      nodes: [server.address],
+      tls: { ca: pki.ca },
+      auth: APP,
+      timeouts: { getMs: 300, setMs: 300, batchMs: 300, connectMs: 1000 },
+      health: { failureLimit: 2, retryTimeoutMs: 50 },
+      breaker: { resetTimeoutMs: 50 },
+    });
+    await cache.set('hang:before', 1);
+    const before = await connections();
+    server.pause();
+    try {
+      for (let i = 0; i < 2; i++) collect(`${backend} hung write`, await rejection(cache.set(`hang:${i}`, i), `${backend} hung write`));
+    } finally {
+      server.resume();
+    }
+    let written = false;
+    for (let attempt = 0; attempt < 100 && !written; attempt++) {
+      written = await cache.set('hang:after', 2).then(
+        () => true,
+        async (error: unknown) => {
+          collect(`${backend} after the hang`, error);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return false;
+        },
+      );
+    }
+    expect(written, 'a write succeeded after the server resumed').toBe(true);
+    expect(await cache.get('hang:after')).toBe(2);
+    // The count includes the query that reads it: at least one more is the replacement connection.
+    expect((await connections()) - before, 'a new connection logged in').toBeGreaterThanOrEqual(2);
+    await snapshot(`${backend} hung`, cache, registry);
+  });
+});
+
 describe('ConfigErrors and resolved options about logins', () => {
   const bad: [string, Record<string, unknown>][] = [
     ['password not a string', { auth: { username: 'app', password: 12345 } }],
