@@ -71,12 +71,6 @@ export class TlsSettings {
     return { ...this.#options, host, port };
   }
 
-  /** The passphrase of the private key, if any, so that text from the TLS layer can be scrubbed of it. */
-  scrub(text: string): string {
-    const passphrase = this.#options.passphrase;
-    return typeof passphrase === 'string' && passphrase.length > 0 && text.includes(passphrase) ? text.split(passphrase).join(REDACTED) : text;
-  }
-
   toJSON(): Record<string, unknown> {
     const shown: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(this.#options)) {
