@@ -74,6 +74,15 @@ export function tlsFailureOf(error: unknown, node: string, phase: ConnectPhase |
   return undefined;
 }
 
+/**
+ * A hint for a reset seen over plain TCP: servers that require TLS reset a
+ * plain-text client without a word, so the reset alone cannot be told from
+ * any other. Empty for anything else.
+ */
+export function plainTcpResetHint(error: unknown, tls: boolean): string {
+  return !tls && codeOf(error) === 'ECONNRESET' ? '; a server that requires TLS resets plain-TCP connections like this: is tls needed?' : '';
+}
+
 /** The `AuthError` for a login the node refused (`rejected`), or asked for and did not get (`required`). */
 export function loginFailure(node: string, credentials: Credentials | undefined, reason: AuthError['reason']): AuthError {
   if (reason === 'required' || credentials === undefined) {

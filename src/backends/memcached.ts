@@ -43,7 +43,7 @@ import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
+import { ConnectionSetup, plainTcpResetHint, type ConnectionSetupOptions } from './connection-failure.js';
 import { dialOverTls } from './memjs-tls.js';
 import { keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
@@ -83,11 +83,13 @@ export class MemcachedBackend implements Backend {
   readonly #tunedSockets = new WeakSet<Socket>();
   readonly #setup: ConnectionSetup;
   readonly #hasLogin: boolean;
+  readonly #tls: boolean;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
     this.#setup = new ConnectionSetup(this.address, options);
     this.#hasLogin = options.auth !== undefined;
+    this.#tls = options.tls !== undefined;
     const { tls, auth } = options;
     this.#newServer = () => {
       const server = new Server(node.host, node.port, auth?.username, auth?.revealPassword(), {
@@ -287,7 +289,7 @@ export class MemcachedBackend implements Backend {
       this.#server.onError(opaque, (error: unknown) => {
         // A NodeError is the reply guard's verdict; anything else is memjs losing the connection.
         if (error instanceof NodeError) reject(error);
-        else reject(this.#setupFailureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
+        else reject(this.#setupFailureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)}${plainTcpResetHint(error, this.#tls)})`, { cause: redact(error) }));
       });
       this.#server.onResponse(opaque, handler);
       this.#server.write(frames);

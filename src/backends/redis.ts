@@ -35,7 +35,7 @@ import type { Credentials } from '../secrets.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { ConnectionSetup, type ConnectionSetupOptions } from './connection-failure.js';
+import { ConnectionSetup, plainTcpResetHint, type ConnectionSetupOptions } from './connection-failure.js';
 import { hideHandshakeSecrets, loginReplyReason } from './redis-login.js';
 import { tlsConnector } from './redis-tls-connector.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
@@ -57,12 +57,16 @@ export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
   readonly #auth: Credentials | undefined;
+  readonly #tls: boolean;
+  /** What ended the last connection (ioredis's 'error' event), until one is ready: commands failing meanwhile only say "not writeable". */
+  #lastConnectionError: unknown;
   readonly #setup: ConnectionSetup;
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
     this.#auth = options.auth;
+    this.#tls = options.tls !== undefined;
     this.#setup = new ConnectionSetup(this.address, options);
     const { tls, auth } = options;
     this.#client = new Redis({
@@ -87,9 +91,12 @@ export class RedisBackend implements Backend {
     // Without a listener an 'error' event would crash the process; failures
     // reach callers through rejected commands instead, set-up failures through SetupRetry.
     this.#client.on('error', (error: unknown) => {
-      if (!this.#closed) this.#setupFailureOf(error);
+      if (!this.#closed && this.#setupFailureOf(error) === undefined) this.#lastConnectionError = error;
     });
-    this.#client.on('ready', () => this.#setup.succeeded());
+    this.#client.on('ready', () => {
+      this.#setup.succeeded();
+      this.#lastConnectionError = undefined;
+    });
     if (auth !== undefined) hideHandshakeSecrets(this.#client);
     guardRedisReplies(this.#client, this.address, options.maxValueBytes);
   }
@@ -269,7 +276,7 @@ export class RedisBackend implements Backend {
       const message = original.message ?? '';
       return new NodeError(this.address, redisReplyReason(message), `redis replied ${codeOf(message)}`, { cause });
     }
-    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'})`, { cause });
+    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'}${plainTcpResetHint(this.#lastConnectionError ?? error, this.#tls)})`, { cause });
   }
 }
 

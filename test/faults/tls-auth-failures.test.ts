@@ -245,6 +245,7 @@ describe.each(['redis', 'memcached'] as const)('%s: TLS and plain TCP mixed up',
     const failure = await rejection(cache.set('k', 1), `${backend} plain against TLS`);
     expect(failure).toBeInstanceOf(NodeError);
     expect(failure).toMatchObject({ reason: 'unavailable', node: server.address });
+    expect((failure as Error).message, 'the reset comes with a hint').toMatch(/a server that requires TLS resets plain-TCP connections like this: is tls needed\?/);
     await rejection(cache.set('k', 2), `${backend} plain against TLS, again`);
     expect(cache.health().status).toBe('down');
     await snapshot(`${backend} plain against TLS`, cache, registry);
