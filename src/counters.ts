@@ -12,8 +12,34 @@ export interface CacheCounters {
    * joined a load in flight, and best-effort write-backs of loaded values that failed.
    */
   readonly loads: { calls: number; coalesced: number; writeBackFailures: number };
+  /** The local tier's, kept by src/local/; `undefined` when there is no local tier. */
+  readonly local: LocalCounters | undefined;
 }
 
-export function createCounters(): CacheCounters {
-  return { reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 }, loads: { calls: 0, coalesced: 0, writeBackFailures: 0 } };
+/** Reads answered (or not) by the local tier, what invalidated it, and what it holds now. */
+export interface LocalCounters {
+  /** Keys answered from the tier, fresh. */
+  hits: number;
+  /** Keys the tier did not hold fresh: read from the servers. */
+  misses: number;
+  /** Expired entries served (within `graceMs`) because every node that could answer failed. */
+  staleHits: number;
+  /** Keys invalidated by the servers (Redis client tracking), each flush counting one. */
+  invalidations: number;
+  /** Entries evicted to stay within `maxEntries` / `maxBytes`. */
+  evictions: number;
+  /** Entries held now (expired ones kept for grace included). */
+  entries: number;
+  /** Bytes held now: encoded value sizes plus key lengths. */
+  bytes: number;
+  /** Redis nodes whose invalidation stream is not established now: their keys bypass the tier. */
+  untrackedNodes: string[];
+}
+
+export function createCounters(withLocal = false): CacheCounters {
+  return {
+    reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 },
+    loads: { calls: 0, coalesced: 0, writeBackFailures: 0 },
+    local: withLocal ? { hits: 0, misses: 0, staleHits: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0, untrackedNodes: [] } : undefined,
+  };
 }

@@ -32,6 +32,7 @@ import { ReadThrough } from './loader/read-through.js';
 import { Router } from './routing/router.js';
 import { AuthError, ClosedError, TlsError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
+import { attachLocalTier } from './local/attach.js';
 
 /** How much longer createCache waits for a first connection than the adapters' own `connectMs`. */
 const CONNECT_GRACE_MS = 50;
@@ -68,7 +69,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
-  const counters = createCounters();
+  const counters = createCounters(resolved.local !== undefined);
   const { registry, prefix, buckets } = resolved.metrics;
   let detachMetrics: (() => void) | undefined;
   if (registry) {
@@ -87,10 +88,15 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const connectMs = resolved.timeouts.connectMs + CONNECT_GRACE_MS;
   const connections = await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
   await failIfEveryNodeRefusesUs(connections, nodes, detachMetrics);
-  // The store chain, outermost first: read-through over routing over the nodes.
+  // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, format: valueFormat(resolved.codec, resolved.backend !== 'redis') });
-  const store = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const local =
+    resolved.local === undefined
+      ? undefined
+      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(router), connectMs });
+  const store = local?.tier ?? readThrough;
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
@@ -103,6 +109,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     namespaces: new NamespaceVersions(membership, clock, resolved, assertOpen, counters.loads),
     reports: createReports(nodes, counters, clock, resolved.health),
     lifecycle,
+    local: local && { admin: local.tier, close: local.close },
     onClose: detachMetrics,
   });
   nodesByCache.set(cache, nodes);
@@ -149,6 +156,17 @@ function securityOf(node: ResolvedNode, options: ResolvedOptions) {
     auth: node.auth ?? options.auth,
     setupRetryMs: options.health.retryTimeoutMs,
     maxSetupRetryMs: options.health.maxRetryTimeoutMs,
+  };
+}
+
+/** A value's encoded size, the local tier's measure of its bytes; `undefined` when the codec refuses it. */
+function sizeWith(router: Router): (value: unknown) => number | undefined {
+  return (value) => {
+    try {
+      return router.encode(value).bytes.length;
+    } catch {
+      return undefined;
+    }
   };
 }
 

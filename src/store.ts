@@ -1,7 +1,7 @@
 /**
  * The one contract between layers: something that stores values by key.
- * Each concern of the request path (read-through, routing, and the local
- * tier to come) is a `Store` that wraps another, composed once in
+ * Each concern of the request path (the local tier, read-through,
+ * routing) is a `Store` that wraps another, composed once in
  * `create-cache.ts`; a layer that is not configured is not in the chain.
  *
  * What every layer may assume: keys, TTLs and options were checked at the

@@ -173,6 +173,12 @@ export class ConnectionSetup {
     this.#attempted = true;
   }
 
+  /** A reconnection delay (ioredis's retryStrategy answer) stretched to the current backoff while a refusal stands. */
+  pacedRetry(delayMs: number | null | void): number | null | void {
+    if (this.#failure === undefined || typeof delayMs !== 'number') return delayMs;
+    return Math.max(delayMs, this.#waitMs);
+  }
+
   /** True when there is no refusal, or when the next attempt is due (claimed: the one after waits a full step again). */
   mayAttempt(): boolean {
     if (this.#failure === undefined) return true;

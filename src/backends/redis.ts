@@ -30,7 +30,7 @@
  * garbage, a huge length or an unasked-for reply fails the waiting commands
  * with a `protocol` NodeError and drops the connection.
  */
-import { Redis, ReplyError } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Credentials } from '../secrets.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
@@ -53,11 +53,19 @@ export interface RedisBackendOptions extends ConnectionSetupOptions {
   readonly maxValueBytes: number;
 }
 
+/** See `RedisBackend.watchConnection`. */
+export interface ConnectionWatcher {
+  ready(): void;
+  lost(): void;
+}
+
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
   readonly #auth: Credentials | undefined;
   readonly #tls: boolean;
+  /** A TLS dialler that reports to no one, for duplicates. */
+  readonly #tlsDialler: (() => ReturnType<typeof tlsConnector>) | undefined;
   /** What ended the last connection (ioredis's 'error' event), until one is ready: commands failing meanwhile only say "not writeable". */
   #lastConnectionError: unknown;
   readonly #setup: ConnectionSetup;
@@ -69,6 +77,7 @@ export class RedisBackend implements Backend {
     this.#tls = options.tls !== undefined;
     this.#setup = new ConnectionSetup(this.address, options);
     const { tls, auth } = options;
+    this.#tlsDialler = tls === undefined ? undefined : () => tlsConnector(tls, node.host, node.port, () => {});
     this.#client = new Redis({
       ...(auth === undefined ? {} : { username: auth.username, password: auth.revealPassword() }),
       // The connector dials; `tls` only tells ioredis to wait for the handshake.
@@ -216,6 +225,47 @@ export class RedisBackend implements Backend {
     const [next, keys] = await this.#run(() => this.#client.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', count));
     const counts = await this.#run(() => Promise.all(chunksOf(keys).map((chunk) => this.#client.unlink(chunk))));
     return { cursor: next.toString(), deleted: counts.reduce((total, count) => total + count, 0) };
+  }
+
+  /**
+   * For state the server keeps per connection (the local tier's CLIENT
+   * TRACKING), which every new connection must be given again: `ready` runs
+   * for each connection that comes up (at once when one is up now), `lost`
+   * when it closes, replaced or not. Returns the function that stops watching.
+   */
+  watchConnection(watcher: ConnectionWatcher): () => void {
+    const ready = () => watcher.ready();
+    const lost = () => watcher.lost();
+    this.#client.on('ready', ready);
+    this.#client.on('close', lost);
+    if (this.#client.status === 'ready' && this.#client.stream?.writable !== false) ready();
+    return () => {
+      this.#client.off('ready', ready);
+      this.#client.off('close', lost);
+    };
+  }
+
+  /**
+   * A new client for this node with this one's connection settings (and so
+   * whatever credentials or TLS they carry), `overrides` applied: the local
+   * tier's invalidation connection. Not connected; the caller owns it.
+   */
+  duplicate(overrides: Partial<RedisOptions>): Redis {
+    const retry = overrides.retryStrategy;
+    const client = this.#client.duplicate({
+      ...overrides,
+      // Its own dialler: its handshakes must not move the data connection's phase.
+      ...(this.#tlsDialler === undefined ? {} : { Connector: this.#tlsDialler() }),
+      // While this node refuses the login (the data client found out), the duplicate waits as long as the data client does.
+      ...(typeof retry === 'function' ? { retryStrategy: (attempt: number) => this.#setup.pacedRetry(retry(attempt)) } : {}),
+    });
+    if (this.#auth !== undefined) hideHandshakeSecrets(client);
+    return client;
+  }
+
+  /** One command, as given, on the current connection (CLIENT TRACKING). */
+  async command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    return this.#run(() => this.#client.call(name, ...args));
   }
 
   async ping(): Promise<void> {

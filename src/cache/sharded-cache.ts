@@ -26,6 +26,8 @@ import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
 import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
+import { globMatcher } from '../backends/glob.js';
+import type { LocalAdmin } from '../local/local-tier.js';
 import { CacheNamespace, checkNamespaceName } from './namespace.js';
 import { NamespaceVersions } from './namespace-versions.js';
 
@@ -42,6 +44,8 @@ export interface CacheDependencies {
   readonly lifecycle: { closed: boolean };
   /** Runs once when the cache closes (the metrics adapter detaching). */
   readonly onClose?: () => void;
+  /** The local tier, when configured: told of clears and invalidations, closed with the cache. */
+  readonly local?: { readonly admin: LocalAdmin; close(): Promise<void> } | undefined;
 }
 
 export class ShardedCache implements Cache {
@@ -55,6 +59,7 @@ export class ShardedCache implements Cache {
   readonly #reports: CacheDependencies['reports'];
   readonly #lifecycle: { closed: boolean };
   readonly #onClose: (() => void) | undefined;
+  readonly #local: CacheDependencies['local'];
 
   constructor(dependencies: CacheDependencies) {
     this.events = dependencies.events;
@@ -66,6 +71,7 @@ export class ShardedCache implements Cache {
     this.#reports = dependencies.reports;
     this.#lifecycle = dependencies.lifecycle;
     this.#onClose = dependencies.onClose;
+    this.#local = dependencies.local;
   }
 
   /** @see Cache.get */
@@ -191,7 +197,13 @@ export class ShardedCache implements Cache {
    */
   async invalidate(pattern: string, options?: InvalidateOptions): Promise<AdminResult> {
     this.#assertOpen();
-    return invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
+    const work = invalidateMatching(this.#membership, pattern, options, this.#options.timeouts.adminMs);
+    const local = this.#local?.admin;
+    if (local === undefined) return work;
+    // Before and after: a read racing the servers' deletes must not keep what they delete.
+    const matches = globMatcher(pattern);
+    local.forgetMatching(matches);
+    return work.finally(() => local.forgetMatching(matches));
   }
 
   /**
@@ -201,10 +213,12 @@ export class ShardedCache implements Cache {
    */
   async clear(): Promise<AdminResult> {
     this.#assertOpen();
+    this.#local?.admin.forgetAll();
     try {
       return await clearAll(this.#membership, this.#options.timeouts.adminMs);
     } finally {
       this.#namespaces.forget();
+      this.#local?.admin.forgetAll();
     }
   }
 
@@ -228,7 +242,10 @@ export class ShardedCache implements Cache {
    */
   async invalidateNamespace(name: string): Promise<number> {
     checkNamespaceName(name, this.#keyRules);
-    return this.#namespaces.bump(name);
+    const version = await this.#namespaces.bump(name);
+    const prefix = `${name}:`;
+    this.#local?.admin.forgetMatching((key) => key.startsWith(prefix));
+    return version;
   }
 
   /** Closes every connection and stops every timer. Later calls reject with `ClosedError`. */
@@ -236,6 +253,7 @@ export class ShardedCache implements Cache {
     if (this.#lifecycle.closed) return;
     this.#lifecycle.closed = true;
     this.#onClose?.();
+    await this.#local?.close();
     for (const node of this.#membership.nodes) node.close();
     await Promise.all(this.#membership.nodes.map((node) => node.backend.close()));
   }

@@ -214,6 +214,27 @@ export interface MemoryOptions {
 }
 
 /**
+ * `local`: an in-process tier in front of the servers (hot keys answered
+ * without a round trip). Absent, there is no local tier at all. On Redis,
+ * other processes' writes reach it through server-assisted invalidation
+ * (client tracking); on Memcached and in-process nodes `ttlMs` is the bound
+ * on how stale it can be for other processes' writes. This process's own
+ * writes, deletes, invalidations and clears take effect in it at once.
+ */
+export interface LocalOptions {
+  /** Entries held before the least recently used is evicted (lru-cache allocates about 28 bytes a slot up front). @default 10000 */
+  maxEntries?: number;
+  /** Bytes held, counted as each value's encoded size plus its key's length, before the least recently used is evicted. @default 67108864 (64 MiB) */
+  maxBytes?: number;
+  /** Longest life of an entry (also bounded by the TTL this process wrote it with): the staleness bound for other processes' writes where the server cannot push invalidations (Memcached, in-process nodes). @default 1000 */
+  ttlMs?: number;
+  /** When every node that could answer a read fails, an entry expired less than this long ago is served (a stale hit). 0: nothing stale is ever served. @default 0 */
+  graceMs?: number;
+  /** Redis: the invalidation connection of each node is pinged this often; a ping unanswered by the next one drops that node's local entries. @default 250 */
+  heartbeatMs?: number;
+}
+
+/**
  * Options of `createCache`: an object, or the same shape in a JSON file whose
  * path is passed instead. `SHARDCACHE_*` environment variables fill what is
  * left unset. Unknown names are refused.
@@ -251,6 +272,8 @@ export interface ShardcacheOptions {
   memory?: MemoryOptions;
   /** prom-client metrics. @default {} (no metrics) */
   metrics?: MetricsOptions;
+  /** The in-process tier in front of the servers. @default undefined (no local tier) */
+  local?: LocalOptions;
   /**
    * How long a namespace's version (see `cache.namespace()`) is reused in this
    * process before it is read again from its node: another process's
@@ -307,6 +330,8 @@ export interface ResolvedOptions {
   breaker: Required<BreakerOptions>;
   memory: Required<MemoryOptions>;
   metrics: { registry: MetricsRegistry | undefined; prefix: string; buckets: readonly number[] };
+  /** `undefined`: no local tier. */
+  local: Required<LocalOptions> | undefined;
   namespaceVersionCacheMs: number;
   defaultTtlSeconds: number;
   maxValueBytes: number;
@@ -379,6 +404,13 @@ export const DEFAULTS = Object.freeze({
     prefix: 'shardcache_',
     buckets: Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
   } satisfies Record<keyof MetricsOptions, unknown>),
+  local: Object.freeze({
+    maxEntries: 10_000,
+    maxBytes: 64 * 1024 * 1024,
+    ttlMs: 1000,
+    graceMs: 0,
+    heartbeatMs: 250,
+  } satisfies Record<keyof LocalOptions, number>),
   namespaceVersionCacheMs: 1000,
   defaultTtlSeconds: 0,
   maxValueBytes: 1_048_000,

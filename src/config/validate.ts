@@ -25,6 +25,7 @@ const TOP_LEVEL_KEYS = {
   breaker: 'group',
   memory: 'group',
   metrics: 'group',
+  local: 'group',
   namespaceVersionCacheMs: 'value',
   defaultTtlSeconds: 'value',
   maxValueBytes: 'value',
@@ -46,6 +47,7 @@ const GROUPS = {
   breaker: Object.keys(DEFAULTS.breaker),
   memory: Object.keys(DEFAULTS.memory),
   metrics: Object.keys(DEFAULTS.metrics),
+  local: Object.keys(DEFAULTS.local),
 } satisfies Record<GroupName, readonly string[]>;
 
 /** Every option name validation accepts, dotted for groups (`timeouts.getMs`). */
@@ -72,6 +74,9 @@ const HOUR_MS = 3_600_000;
  */
 const MAX_MEMORY_ENTRIES_PER_NODE = 1_000_000;
 
+/** lru-cache allocates the local tier's slots up front too. */
+const MAX_LOCAL_ENTRIES = 10_000_000;
+
 /** Upper bound on TTLs (10 years). The memcached adapter sends TTLs over 30 days as a date, as its protocol requires. */
 export const MAX_TTL_SECONDS = 60 * 60 * 24 * 365 * 10;
 
@@ -83,6 +88,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const health = group(merged, 'health');
   const breaker = group(merged, 'breaker');
   const metrics = group(merged, 'metrics');
+  const local = group(merged, 'local');
 
   const algorithm = oneOf(ring.algorithm, ALGORITHMS, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
@@ -130,6 +136,14 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       registry: registry(metrics.registry),
       prefix: metricPrefix(metrics.prefix),
       buckets: buckets(metrics.buckets),
+    },
+    // Absent means no tier at all: a layer that is not configured is not in the chain.
+    local: merged.local === undefined ? undefined : {
+      maxEntries: integer(local.maxEntries, 'local.maxEntries', DEFAULTS.local.maxEntries, 1, MAX_LOCAL_ENTRIES),
+      maxBytes: integer(local.maxBytes, 'local.maxBytes', DEFAULTS.local.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
+      ttlMs: integer(local.ttlMs, 'local.ttlMs', DEFAULTS.local.ttlMs, 1, 24 * HOUR_MS),
+      graceMs: integer(local.graceMs, 'local.graceMs', DEFAULTS.local.graceMs, 0, 24 * HOUR_MS),
+      heartbeatMs: integer(local.heartbeatMs, 'local.heartbeatMs', DEFAULTS.local.heartbeatMs, 10, 60_000),
     },
     namespaceVersionCacheMs: integer(merged.namespaceVersionCacheMs, 'namespaceVersionCacheMs', DEFAULTS.namespaceVersionCacheMs, 0, HOUR_MS),
     defaultTtlSeconds: integer(merged.defaultTtlSeconds, 'defaultTtlSeconds', DEFAULTS.defaultTtlSeconds, 0, MAX_TTL_SECONDS),

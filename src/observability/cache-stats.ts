@@ -55,6 +55,29 @@ export interface CacheStats {
   /** Percentiles over every node's recent requests together. */
   readonly latencyMs: LatencySummary & { readonly windowMs: number };
   readonly nodes: NodeStatsSnapshot[];
+  /** The local tier; absent when it is not configured. */
+  readonly local?: LocalTierStats;
+}
+
+/** The local tier's counters (since creation) and contents (now). */
+export interface LocalTierStats {
+  /** Keys answered from the tier, fresh. */
+  readonly hits: number;
+  /** Keys the tier did not hold fresh, read from the servers (stale hits included). */
+  readonly misses: number;
+  /** Expired entries served within `graceMs` because every node that could answer failed. */
+  readonly staleHits: number;
+  /** Keys the servers invalidated (Redis client tracking; each flush counts one). */
+  readonly invalidations: number;
+  /** Entries evicted to stay within `maxEntries` / `maxBytes`. */
+  readonly evictions: number;
+  readonly entries: number;
+  /** Encoded value sizes plus key lengths. */
+  readonly bytes: number;
+  /** hits / (hits + misses); `null` before the first read. */
+  readonly hitRate: number | null;
+  /** Redis nodes whose invalidation stream is down now: their keys bypass the tier. */
+  readonly untrackedNodes: readonly string[];
 }
 
 export function buildStats(nodes: readonly CacheNode[], counters: CacheCounters, now: number): CacheStats {
@@ -73,7 +96,13 @@ export function buildStats(nodes: readonly CacheNode[], counters: CacheCounters,
     },
     latencyMs: { ...summarize(nodes.map((node) => node.stats.latency), now), windowMs: LATENCY_WINDOW_MS },
     nodes: snapshots,
+    ...(counters.local !== undefined && { local: localStats(counters.local) }),
   };
+}
+
+export function localStats(local: NonNullable<CacheCounters['local']>): LocalTierStats {
+  const { hits, misses, staleHits, invalidations, evictions, entries, bytes, untrackedNodes } = local;
+  return { hits, misses, staleHits, invalidations, evictions, entries, bytes, hitRate: ratio(hits, misses), untrackedNodes: [...untrackedNodes] };
 }
 
 function nodeSnapshot(node: CacheNode, now: number): NodeStatsSnapshot {

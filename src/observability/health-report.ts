@@ -15,6 +15,8 @@ import type { HealthOptions } from '../config/options.js';
 import type { BreakerState, NodeState } from '../events.js';
 import type { CacheNode } from '../node/node.js';
 import type { RecentHitRate } from './hit-rate-window.js';
+import type { LocalCounters } from '../counters.js';
+import { localStats, type LocalTierStats } from './cache-stats.js';
 
 export type HealthStatus = 'up' | 'degraded' | 'down';
 
@@ -40,9 +42,11 @@ export interface CacheHealth {
   readonly reasons: string[];
   readonly hitRate: RecentHitRate & { readonly minimum: number };
   readonly nodes: NodeHealthReport[];
+  /** The local tier (absent when not configured); a node in `untrackedNodes` makes the cache `degraded`. */
+  readonly local?: LocalTierStats;
 }
 
-export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate, options: Required<HealthOptions>): CacheHealth {
+export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate, options: Required<HealthOptions>, local?: LocalCounters): CacheHealth {
   const reasons: string[] = [];
   const reports = nodes.map((node): NodeHealthReport => {
     let reason: string | undefined;
@@ -63,11 +67,13 @@ export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate,
   if (lowHitRate) {
     reasons.push(`hit rate ${hitRate.value} over the last ${Math.round(hitRate.spanMs / 1000)} s (${hitRate.reads} reads) is under health.minHitRate ${options.minHitRate}`);
   }
+  for (const node of local?.untrackedNodes ?? []) reasons.push(`${node} has no invalidation stream for the local tier now: its keys bypass the tier`);
   const serving = reports.filter((node) => node.serving).length;
   let status: HealthStatus = reasons.length === 0 ? 'up' : 'degraded';
   if (serving === 0) {
     status = 'down';
     reasons.unshift(`no node is serving (0 of ${reports.length}): every read falls back to the loader`);
   }
-  return { status, reasons, hitRate: { ...hitRate, minimum: options.minHitRate }, nodes: reports };
+  const report = { status, reasons, hitRate: { ...hitRate, minimum: options.minHitRate }, nodes: reports };
+  return local === undefined ? report : { ...report, local: localStats(local) };
 }

@@ -199,7 +199,31 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     counted('node:probe-failed', 'node_probe_failures_total', 'Failed probes of ejected nodes.'),
   ];
 
-  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...listeners.map((l) => l.counter)];
+  const local = counters.local;
+  /** A gauge read at scrape time from one number the core keeps. */
+  const gauged = (suffix: string, help: string, value: () => number) =>
+    new client.Gauge({
+      name: name(suffix),
+      help,
+      registers,
+      collect() {
+        this.set(value());
+      },
+    });
+  const localMetrics =
+    local === undefined
+      ? []
+      : [
+          scraped('local_hits_total', 'Keys answered by the local (in-process) tier, fresh.', () => local.hits),
+          scraped('local_misses_total', 'Keys the local tier did not hold fresh, read from the cache nodes (stale hits included).', () => local.misses),
+          scraped('local_stale_hits_total', 'Expired local entries served within local.graceMs because every node that could answer failed.', () => local.staleHits),
+          scraped('local_invalidations_total', 'Keys the servers invalidated in the local tier (Redis client tracking; a flush counts one).', () => local.invalidations),
+          scraped('local_evictions_total', 'Local entries evicted to stay within local.maxEntries and local.maxBytes.', () => local.evictions),
+          gauged('local_entries', 'Entries the local tier holds now.', () => local.entries),
+          gauged('local_bytes', 'Bytes the local tier holds now: encoded value sizes plus key lengths.', () => local.bytes),
+        ];
+
+  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...localMetrics, ...listeners.map((l) => l.counter)];
   const taken = metrics.find((metric) => registry.getSingleMetric(nameOf(metric)) !== undefined);
   if (taken !== undefined) {
     throw new ConfigError('metrics.registry', `already holds a metric named ${nameOf(taken)} (another cache?): give each cache its own registry or metrics.prefix`);

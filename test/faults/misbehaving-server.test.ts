@@ -74,6 +74,14 @@ const WRITE_FAILURE: Record<WireProtocol, Record<Misbehaviour, Failure>> = {
   },
 };
 
+/**
+ * Where the bad reply itself must fail the write (not the deadline), the
+ * write gets a deadline a loaded machine cannot beat the reply to.
+ */
+function timeoutsFor(expected: Failure): ShardcacheOptions['timeouts'] {
+  return expected === 'deadline' ? OPTIONS.timeouts : { ...OPTIONS.timeouts, setMs: 5_000 };
+}
+
 function expectFailure(error: unknown, expected: Failure): void {
   expect(error).toBeInstanceOf(ShardcacheError);
   if (expected === 'deadline') {
@@ -219,7 +227,7 @@ describe.each([
     const memory = sampleMemory();
     let cache: ShardedCache | undefined;
     try {
-      cache = await createCache({ backend, nodes: [bad.address, ...healthy.map((s) => s.address)], ...OPTIONS }, { env: {} });
+      cache = await createCache({ backend, nodes: [bad.address, ...healthy.map((s) => s.address)], ...OPTIONS, timeouts: timeoutsFor(WRITE_FAILURE[backend][mode]) }, { env: {} });
       const badKeys = keysOwnedBy(cache, bad.address, 4, `${mode}:bad`);
       const [goodKey] = keysOwnedBy(cache, healthy[0]!.address, 1, `${mode}:good`);
       await cache.set(goodKey!, 'good');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, createCache } from '../../src/index.js';
 import { makeTestPki, startLegacyAuthRedis, startSecureMemcached, startTlsRedis, testSecret, type TestPki } from '../harness/secure-servers.js';
 import { redisInfo, stopAll, type ServerProcess } from '../harness/servers.js';
+import { readUntil } from '../harness/cache-process.js';
 
 const PASSWORD = testSecret('pw');
 const LEGACY_PASSWORD = testSecret('legacy');
@@ -97,6 +98,25 @@ describe('Redis over TLS with an ACL user', () => {
       expect(await cache.get('tls:env')).toBe('yes');
     } finally {
       await cache.close();
+    }
+  });
+});
+
+describe('the local tier over TLS with an ACL user', () => {
+  it("its invalidation connection is TLS and logs in too: another cache's write reaches it", async () => {
+    const options = { backend: 'redis' as const, nodes: [tlsRedis.address], tls: { ca: pki.ca }, auth: { username: 'app', password: PASSWORD }, timeouts };
+    const [a, b] = await Promise.all([createCache({ ...options, local: { ttlMs: 600_000, heartbeatMs: 100 } }, { env: {} }), createCache(options, { env: {} })]);
+    try {
+      await b.set('lt:tls', 'v1');
+      await readUntil(() => a.get('lt:tls'), (value) => value === 'v1', 'A reads v1');
+      const hits = a.stats().local!.hits;
+      expect(await a.get('lt:tls')).toBe('v1');
+      expect(a.stats().local!.hits, 'the second read came from the local tier').toBe(hits + 1);
+      await b.set('lt:tls', 'v2');
+      await readUntil(() => a.get('lt:tls'), (value) => value === 'v2', 'A sees the overwrite through the TLS, logged-in invalidation connection');
+      expect(a.stats().local!.invalidations).toBeGreaterThanOrEqual(1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });
