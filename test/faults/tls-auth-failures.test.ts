@@ -177,6 +177,32 @@ describe.each(['redis', 'memcached'] as const)('%s: a wrong password on one node
   });
 });
 
+describe('Redis: the local tier with a refused login', () => {
+  it("its invalidation connection does not hammer the server either, and leaks nothing", async () => {
+    const connectionsSeen = async () => Number((await tlsRedisInfo(redisB, pki.ca, APP, 'stats')).total_connections_received) - 1;
+    const before = await connectionsSeen();
+    const { cache, registry } = await watched({
+      backend: 'redis',
+      nodes: [redisA.address, { host: redisB.host, port: redisB.port, auth: { username: 'app', password: WRONG_PASSWORD } }],
+      tls: { ca: pki.ca },
+      auth: APP,
+      timeouts,
+      health,
+      local: { ttlMs: 60_000, heartbeatMs: 50 },
+    });
+    const key = keyOwnedBy(cache, redisB.address, 'local');
+    // Twenty heartbeats' worth of traffic: a subscriber reconnecting at heartbeat pace would dial twenty times.
+    for (let i = 0; i < 20; i++) {
+      await rejection(cache.set(key, i), 'local tier: set on the refusing node');
+      await cache.get(key);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const dialled = (await connectionsSeen()) - before - 1;
+    expect(dialled, 'the data client and the invalidation connection tried once each').toBeLessThanOrEqual(2);
+    await snapshot('local tier refused login', cache, registry);
+  });
+});
+
 describe('Redis: the server starts accepting the login', () => {
   it('a probe logs in on its fresh connection and the node returns', async () => {
     const { cache, registry } = await watched({
