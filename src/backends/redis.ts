@@ -18,12 +18,10 @@
  * - reconnection follows `timeouts.connectRetries`/`connectBackoffMs`; after
  *   that the client rests until a command or a health probe wakes it.
  *
- * TLS (`tls`) dials through redis-tls-connector.ts; a login (`auth`) is sent
- * by ioredis on every new connection (AUTH user pass, or AUTH pass). A login
- * or TLS set-up the server refuses stops ioredis's reconnecting: requests
- * fail at once with the `AuthError`/`TlsError` until the next attempt is
- * due (connection-failure.ts), and errors never carry `command.args`
- * (redis-login.ts).
+ * TLS (`tls`) and the login (`auth`) are RedisSecurity's (redis-security.ts):
+ * a login or TLS set-up the server refuses stops ioredis's reconnecting, and
+ * requests fail at once with the `AuthError`/`TlsError` until the next
+ * attempt is due; errors never carry `command.args`.
  *
  * Every reply byte passes `guardRedisReplies` (reply-guard.ts) before ioredis
  * decodes it: no element over `maxValueBytes` + 64 KiB is buffered, and
@@ -31,13 +29,11 @@
  * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import type { Credentials } from '../secrets.js';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { ConnectionSetup, plainTcpResetHint, type ConnectionSetupOptions } from './connection-failure.js';
-import { hideHandshakeSecrets, loginReplyReason } from './redis-login.js';
-import { tlsConnector } from './redis-tls-connector.js';
+import type { ConnectionSetupOptions } from './connection-failure.js';
+import { RedisSecurity } from './redis-security.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
 import { guardRedisReplies } from './reply-guard.js';
 
@@ -62,26 +58,14 @@ export interface ConnectionWatcher {
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
-  readonly #auth: Credentials | undefined;
-  readonly #tls: boolean;
-  /** A TLS dialler that reports to no one, for duplicates. */
-  readonly #tlsDialler: (() => ReturnType<typeof tlsConnector>) | undefined;
-  /** What ended the last connection (ioredis's 'error' event), until one is ready: commands failing meanwhile only say "not writeable". */
-  #lastConnectionError: unknown;
-  readonly #setup: ConnectionSetup;
+  readonly #security: RedisSecurity;
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
-    this.#auth = options.auth;
-    this.#tls = options.tls !== undefined;
-    this.#setup = new ConnectionSetup(this.address, options);
-    const { tls, auth } = options;
-    this.#tlsDialler = tls === undefined ? undefined : () => tlsConnector(tls, node.host, node.port, () => {});
+    this.#security = new RedisSecurity(node, options);
     this.#client = new Redis({
-      ...(auth === undefined ? {} : { username: auth.username, password: auth.revealPassword() }),
-      // The connector dials; `tls` only tells ioredis to wait for the handshake.
-      ...(tls === undefined ? {} : { tls: {}, Connector: tlsConnector(tls, node.host, node.port, this.#setup.track) }),
+      ...this.#security.clientOptions(),
       host: node.host,
       port: node.port,
       lazyConnect: true,
@@ -94,27 +78,13 @@ export class RedisBackend implements Backend {
       // ioredis half-closes and waits this long for the server's FIN before
       // destroying the socket; a hung server never sends it.
       disconnectTimeout: 0,
-      // No reconnecting of its own after a refused login or TLS set-up: SetupRetry paces those.
-      retryStrategy: (attempt: number) => (this.#setup.failure === undefined && attempt <= options.connectRetries ? options.connectBackoffMs : null),
+      // No reconnecting of its own after a refused login or TLS set-up: RedisSecurity paces those.
+      retryStrategy: (attempt: number) => this.#security.reconnectDelay(attempt <= options.connectRetries ? options.connectBackoffMs : null),
     });
     // Without a listener an 'error' event would crash the process; failures
-    // reach callers through rejected commands instead, set-up failures through SetupRetry.
-    this.#client.on('error', (error: unknown) => {
-      if (!this.#closed && this.#setupFailureOf(error) === undefined) this.#lastConnectionError = error;
-    });
-    this.#client.on('ready', () => {
-      this.#setup.succeeded();
-      this.#lastConnectionError = undefined;
-    });
-    if (auth !== undefined) hideHandshakeSecrets(this.#client);
+    // reach callers through rejected commands instead, set-up failures through RedisSecurity.
+    this.#security.watch(this.#client, () => this.#closed);
     guardRedisReplies(this.#client, this.address, options.maxValueBytes);
-  }
-
-  /** A refused login (an error reply) or TLS set-up (ioredis's 'error' event, a failed command), recorded so requests fail with it at once. */
-  #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
-    if (!(error instanceof ReplyError)) return this.#setup.tlsFailed(error);
-    const reason = loginReplyReason(String((error as Error).message));
-    return reason === undefined ? undefined : this.#setup.loginRefused(reason);
   }
 
   async connect(): Promise<void> {
@@ -127,7 +97,7 @@ export class RedisBackend implements Backend {
     }
     const status = this.#client.status;
     if (status === 'ready') return;
-    this.#setup.attempting();
+    this.#security.attempting();
     try {
       if (status === 'reconnecting') {
         // Waiting out ioredis's reconnection backoff: cancel it and connect
@@ -144,7 +114,7 @@ export class RedisBackend implements Backend {
       throw this.#nodeError(error);
     }
     // With a login, ioredis reports 'ready' only once AUTH succeeded; a refusal ends the attempt with a close.
-    if (this.#client.status !== 'ready' && this.#setup.failure !== undefined) throw this.#setup.failure;
+    if (this.#client.status !== 'ready' && this.#security.failure !== undefined) throw this.#security.failure;
   }
 
   /** Resolves once the client has ended (its closing socket gone). */
@@ -251,15 +221,9 @@ export class RedisBackend implements Backend {
    * tier's invalidation connection. Not connected; the caller owns it.
    */
   duplicate(overrides: Partial<RedisOptions>): Redis {
-    const retry = overrides.retryStrategy;
-    const client = this.#client.duplicate({
-      ...overrides,
-      // Its own dialler: its handshakes must not move the data connection's phase.
-      ...(this.#tlsDialler === undefined ? {} : { Connector: this.#tlsDialler() }),
-      // While this node refuses the login (the data client found out), the duplicate waits as long as the data client does.
-      ...(typeof retry === 'function' ? { retryStrategy: (attempt: number) => this.#setup.pacedRetry(retry(attempt)) } : {}),
-    });
-    if (this.#auth !== undefined) hideHandshakeSecrets(client);
+    // Its own TLS dialler, its AUTH arguments hidden, and a refused login waited out as the data client does.
+    const client = this.#client.duplicate(this.#security.duplicateOptions(overrides));
+    this.#security.watchDuplicate(client);
     return client;
   }
 
@@ -302,7 +266,7 @@ export class RedisBackend implements Backend {
   }
 
   #wakeIfEnded(): void {
-    if (this.#client.status === 'end' && !this.#closed && this.#setup.mayAttempt()) this.#client.connect().catch(() => {});
+    if (this.#client.status === 'end' && !this.#closed && this.#security.mayAttempt()) this.#client.connect().catch(() => {});
   }
 
   readonly #fail = (error: unknown): never => {
@@ -316,17 +280,17 @@ export class RedisBackend implements Backend {
   #nodeError(error: unknown): NodeError | AuthError | TlsError {
     // The reply guard's own verdict, already redacted.
     if (error instanceof NodeError) return error;
-    const setupFailure = this.#setupFailureOf(error) ?? (error instanceof ReplyError ? undefined : this.#setup.failure);
+    const setupFailure = this.#security.failureOf(error) ?? (error instanceof ReplyError ? undefined : this.#security.failure);
     if (setupFailure !== undefined) return setupFailure;
     const original = error as { name?: string; code?: string; message?: string };
     // Redis error replies can quote a command's arguments: the login is scrubbed from the text.
-    const text = this.#auth?.scrub(original.message ?? String(error)) ?? original.message ?? String(error);
+    const text = this.#security.scrub(original.message ?? String(error));
     const cause = Object.assign(new Error(text), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {
       const message = original.message ?? '';
       return new NodeError(this.address, redisReplyReason(message), `redis replied ${codeOf(message)}`, { cause });
     }
-    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'}${plainTcpResetHint(this.#lastConnectionError ?? error, this.#tls)})`, { cause });
+    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'}${this.#security.resetHint(error)})`, { cause });
   }
 }
 
