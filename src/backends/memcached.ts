@@ -24,13 +24,10 @@
  * So memjs's `timeout` (seconds, per outstanding request) is set out of the
  * way; shardcache's per-operation deadlines answer the caller long before.
  *
- * TLS (`tls`) replaces memjs's socket with a `tls.connect` one (memjs-tls.ts);
- * a login (`auth`) is memjs's own SASL PLAIN, run on every new connection.
- * memjs's fallback to MEMCACHIER_* / MEMCACHE_* environment credentials is
- * switched off: a login is only ever what the options say. A login or TLS
- * set-up the server refuses fails requests at once with the stored
- * `AuthError`/`TlsError` until the next attempt is due
- * (connection-failure.ts); `connect()` (probes) always tries.
+ * TLS (`tls`) and the SASL login (`auth`) of every Server are
+ * MemcachedSecurity's (memcached-security.ts). A login or TLS set-up the
+ * server refuses fails requests at once with the stored `AuthError` /
+ * `TlsError` until the next attempt is due; `connect()` (probes) always tries.
  *
  * Every reply byte passes `guardMemjsReplies` (reply-guard.ts) before memjs
  * buffers it: no frame over `maxValueBytes` + 64 KiB is buffered, and a bad
@@ -39,12 +36,12 @@
  */
 import memjs from 'memjs';
 import type { Response, Server as MemjsServer } from 'memjs';
-import { NodeError, type AuthError, type TlsError } from '../errors.js';
+import { NodeError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
-import { ConnectionSetup, plainTcpResetHint, type ConnectionSetupOptions } from './connection-failure.js';
-import { dialOverTls } from './memjs-tls.js';
+import type { ConnectionSetupOptions } from './connection-failure.js';
+import { MEMJS_AUTH_FAILED, MemcachedSecurity } from './memcached-security.js';
 import { keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
 
@@ -67,8 +64,7 @@ export interface MemcachedBackendOptions extends ConnectionSetupOptions {
   readonly maxValueBytes: number;
 }
 
-/** What memjs 1.3.2 passes to every waiting request when the server refuses its SASL login (a string, not an Error). */
-export const MEMJS_AUTH_FAILED = 'Memcached server authentication failed!';
+export { MEMJS_AUTH_FAILED };
 
 const MEMJS_REQUEST_TIMEOUT_SECONDS = 60;
 
@@ -81,25 +77,18 @@ export class MemcachedBackend implements Backend {
   #opaque = 0;
   #closed = false;
   readonly #tunedSockets = new WeakSet<Socket>();
-  readonly #setup: ConnectionSetup;
-  readonly #hasLogin: boolean;
-  readonly #tls: boolean;
+  readonly #security: MemcachedSecurity;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
-    this.#setup = new ConnectionSetup(this.address, options);
-    this.#hasLogin = options.auth !== undefined;
-    this.#tls = options.tls !== undefined;
-    const { tls, auth } = options;
+    this.#security = new MemcachedSecurity(this.address, options);
     this.#newServer = () => {
-      const server = new Server(node.host, node.port, auth?.username, auth?.revealPassword(), {
+      const server = new Server(node.host, node.port, ...this.#security.login, {
         timeout: MEMJS_REQUEST_TIMEOUT_SECONDS,
         conntimeout: options.connectMs / 1000,
         keepAlive: true,
       });
-      // memjs falls back to MEMCACHIER_* / MEMCACHE_* variables for a login it was not given.
-      if (auth === undefined) Object.assign(server, { username: undefined, password: undefined });
-      if (tls !== undefined) dialOverTls(server, tls, this.#setup.track);
+      this.#security.configure(server);
       guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
         // The guard dropped this Server's connection. A memjs Server that
         // reconnects can lose its new socket to the old one's late 'close'
@@ -263,10 +252,8 @@ export class MemcachedBackend implements Backend {
   #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T, explicitAttempt = false): Promise<T> {
     if (this.#closed) return Promise.reject(new NodeError(this.address, 'unavailable', 'the memcached connection is closed'));
     // A refused login or TLS set-up: no new connection per request; fail with the reason until an attempt is due.
-    if (this.#setup.failure !== undefined && !this.#connected()) {
-      if (explicitAttempt) this.#setup.attempting();
-      else if (!this.#setup.mayAttempt()) return Promise.reject(this.#setup.failure);
-    }
+    const refusal = this.#security.refusalBlocking(this.#connected(), explicitAttempt);
+    if (refusal !== undefined) return Promise.reject(refusal);
     const opaque = frames.readUInt32BE(12);
     return new Promise<T>((resolve, reject) => {
       let failure: unknown;
@@ -278,7 +265,7 @@ export class MemcachedBackend implements Backend {
             failure ??= error;
           }
           const ended = !quiet || response.header.totalBodyLength === 0;
-          if (this.#setup.failure !== undefined) this.#setup.succeeded();
+          this.#security.answered();
           if (ended) {
             if (failure === undefined) resolve(result?.() as T);
             else reject(failure);
@@ -289,18 +276,12 @@ export class MemcachedBackend implements Backend {
       this.#server.onError(opaque, (error: unknown) => {
         // A NodeError is the reply guard's verdict; anything else is memjs losing the connection.
         if (error instanceof NodeError) reject(error);
-        else reject(this.#setupFailureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)}${plainTcpResetHint(error, this.#tls)})`, { cause: redact(error) }));
+        else reject(this.#security.failureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)}${this.#security.resetHint(error)})`, { cause: redact(error) }));
       });
       this.#server.onResponse(opaque, handler);
       this.#server.write(frames);
       this.#tuneSocket();
     });
-  }
-
-  /** A refused login or TLS set-up, recorded so requests fail with it at once; `undefined` for any other failure. */
-  #setupFailureOf(error: unknown): AuthError | TlsError | undefined {
-    if (error === MEMJS_AUTH_FAILED) return this.#setup.loginRefused(this.#hasLogin ? 'rejected' : 'required');
-    return this.#setup.tlsFailed(error);
   }
 
   /** memjs's Server has a connection that finished its login. */
