@@ -9,9 +9,10 @@ export interface CacheCounters {
   readonly reads: { hits: number; misses: number; failures: number; undecodable: number };
   /**
    * Loader calls of getOrLoad/mgetOrLoad, callers (keys, for batches) that
-   * joined a load in flight, and best-effort write-backs of loaded values that failed.
+   * joined a load in flight, and best-effort write-backs of loaded values that failed;
+   * refresh-ahead loads started in the background (counted in `calls` too), and those that failed.
    */
-  readonly loads: { calls: number; coalesced: number; writeBackFailures: number };
+  readonly loads: { calls: number; coalesced: number; writeBackFailures: number; refreshes: number; refreshFailures: number };
   /** The local tier's, kept by src/local/; `undefined` when there is no local tier. */
   readonly local: LocalCounters | undefined;
 }
@@ -39,7 +40,7 @@ export interface LocalCounters {
 export function createCounters(withLocal = false): CacheCounters {
   return {
     reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 },
-    loads: { calls: 0, coalesced: 0, writeBackFailures: 0 },
+    loads: { calls: 0, coalesced: 0, writeBackFailures: 0, refreshes: 0, refreshFailures: 0 },
     local: withLocal ? { hits: 0, misses: 0, staleHits: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0, untrackedNodes: [] } : undefined,
   };
 }

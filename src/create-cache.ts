@@ -15,7 +15,8 @@ import { MEMCACHED_KEY_RULES, MemcachedBackend } from './backends/memcached.js';
 import { MEMORY_KEY_RULES, MemoryBackend } from './backends/memory.js';
 import { REDIS_KEY_RULES, RedisBackend } from './backends/redis.js';
 import { NamespaceVersions } from './cache/namespace-versions.js';
-import { ShardedCache } from './cache/sharded-cache.js';
+import type { ShardedCache } from './cache/sharded-cache.js';
+import { TracedCache } from './cache/traced-cache.js';
 import { valueFormat } from './codec/codec.js';
 import { loadOptions, type OptionsInput } from './config/load.js';
 import type { ResolvedNode, ResolvedOptions } from './config/options.js';
@@ -91,7 +92,8 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, format: valueFormat(resolved.codec, resolved.backend !== 'redis') });
-  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed);
+  const loadTime = { wallNow: () => Date.now(), now: () => clock.now(), random: () => clock.random() };
+  const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed, loadTime, cacheId);
   const local =
     resolved.local === undefined
       ? undefined
@@ -100,7 +102,8 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
-  const cache = new ShardedCache({
+  const cache = new TracedCache({
+    cacheId,
     store,
     membership,
     keyRules: keyRulesOf(resolved),

@@ -58,8 +58,14 @@ export type BatchLoader<T> = (
   context: LoadContext,
 ) => readonly (T | undefined)[] | Map<string, T | undefined> | Promise<readonly (T | undefined)[] | Map<string, T | undefined>>;
 
+/** Options of a read-through load, checked at the edge. */
+export interface LoadCallOptions extends CallOptions {
+  /** Refresh the entry in the background before it expires (XFetch, with this `beta`; greater than 0). */
+  readonly refreshAhead?: { readonly beta: number };
+}
+
 /** A store that can also fill itself from a loader (the read-through layer, and any layer above it). */
 export interface LoadingStore extends Store {
-  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: CallOptions): Promise<T>;
+  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: LoadCallOptions): Promise<T>;
   mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, ttlSeconds: number, options?: CallOptions): Promise<(T | undefined)[]>;
 }

@@ -10,6 +10,8 @@
  */
 import type { BatchLoader, CallOptions, KeyResult, Loader } from '../store.js';
 import type { WriteOptions } from './call-options.js';
+import type { LoadOptions } from './load-options.js';
+import type { WrapOptions } from './wrap.js';
 
 export interface Cache {
   /**
@@ -56,11 +58,14 @@ export interface Cache {
    * effort (the answer never waits for the write). Concurrent calls for one
    * key share one cache read and one loader call; the loader's signal aborts
    * once no caller waits. A loader answer of `undefined` is not cached.
+   * With `refreshAhead`, a hot entry is reloaded in the background before it
+   * expires, so its readers keep the cached value instead of waiting.
    * @throws whatever the loader throws, or the signal's reason; never a cache failure.
+   * @throws {InvalidArgumentError} for `refreshAhead` without a TTL, or a bad `beta`.
    * @example
    * const user = await cache.getOrLoad('user:1', (key, { signal }) => db.user(1, { signal }), { ttl: 60 });
    */
-  getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T>;
+  getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T>;
   /**
    * Batch read-through: values for `keys`, aligned with them. The loader is
    * called once, with only the keys that missed or failed (and that no
@@ -68,4 +73,15 @@ export interface Cache {
    * @throws whatever the loader throws, or the signal's reason; never a cache failure.
    */
   mgetOrLoad<T>(keys: readonly string[], loader: BatchLoader<T>, options?: WriteOptions): Promise<(T | undefined)[]>;
+  /**
+   * `fn`, memoized in the cache: each call's key comes from `options.key(...args)`
+   * and goes through `getOrLoad`, so concurrent calls with one key share one
+   * call of `fn`, its errors are never cached, and a cache failure only means
+   * `fn` runs. On a namespace view the keys live in the namespace.
+   * @throws {InvalidArgumentError} at once, for a missing `key` function or a malformed option.
+   * @example
+   * const cachedUser = cache.wrap((id: number) => db.user(id), { key: (id) => `user:${id}`, ttl: 60 });
+   * const ada = await cachedUser(1);
+   */
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: WrapOptions<A>): (...args: A) => Promise<T>;
 }

@@ -14,6 +14,8 @@ import { isCacheFailure } from '../node/classify.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader } from '../store.js';
 import type { Cache } from './cache.js';
 import type { WriteOptions } from './call-options.js';
+import type { LoadOptions } from './load-options.js';
+import { memoize, type WrapOptions } from './wrap.js';
 import type { NamespaceVersions } from './namespace-versions.js';
 
 export { checkNamespaceName } from './namespace-versions.js';
@@ -88,7 +90,7 @@ export class CacheNamespace implements Cache {
     await this.#cache.mdel(keys.map((key) => prefix + key), options);
   }
 
-  async getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T> {
+  async getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T> {
     checkKeys([key]);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
     const prefix = await this.#prefixForRead();
@@ -112,6 +114,11 @@ export class CacheNamespace implements Cache {
       },
       options,
     );
+  }
+
+  /** @see Cache.wrap (keys live in this namespace) */
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: WrapOptions<A>): (...args: A) => Promise<T> {
+    return memoize((key, loader, loadOptions) => this.getOrLoad(key, loader, loadOptions), fn, options);
   }
 
   /** Drops every entry of the namespace, on every node; resolves the new version. */

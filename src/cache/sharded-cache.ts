@@ -24,6 +24,8 @@ import type { NodeMembership } from '../routing/membership.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
 import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
+import { refreshAheadOf, type LoadOptions } from './load-options.js';
+import { memoize, type WrapOptions } from './wrap.js';
 import { clearAll, invalidateMatching, type AdminResult, type InvalidateOptions } from './invalidation.js';
 import { checkKey } from './keys.js';
 import { globMatcher } from '../backends/glob.js';
@@ -32,6 +34,8 @@ import { CacheNamespace, checkNamespaceName } from './namespace.js';
 import { NamespaceVersions } from './namespace-versions.js';
 
 export interface CacheDependencies {
+  /** Names this cache in traces (channels are process-wide). */
+  readonly cacheId: number;
   /** The top of the store chain. */
   readonly store: LoadingStore;
   readonly membership: NodeMembership;
@@ -91,11 +95,16 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.mget */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]> {
-    return this.mgetDetailed<T>(keys, options).then(valuesOf);
+    return this.#mgetDetailed<T>(keys, options).then(valuesOf);
   }
 
   /** @see Cache.mgetDetailed */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]> {
+    return this.#mgetDetailed(keys, options);
+  }
+
+  // Not the public method: a traced cache would trace an mget twice.
+  #mgetDetailed<T>(keys: readonly string[], options: CallOptions | undefined): Promise<KeyResult<T>[]> {
     try {
       this.#checkKeys(keys, 'mget');
       if (options !== undefined) checkCallOptions(options);
@@ -141,13 +150,16 @@ export class ShardedCache implements Cache {
   }
 
   /** @see Cache.getOrLoad */
-  async getOrLoad<T>(key: string, loader: Loader<T>, options?: WriteOptions): Promise<T> {
+  async getOrLoad<T>(key: string, loader: Loader<T>, options?: LoadOptions): Promise<T> {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     if (typeof loader !== 'function') throw new InvalidArgumentError('getOrLoad needs a loader function');
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
+    const refreshAhead = refreshAheadOf(options, ttl);
     if (options?.signal?.aborted === true) throw options.signal.reason;
-    return this.#store.getOrLoad(key, loader, ttl, options);
+    // The store takes refreshAhead checked and filled in (`true` becomes `{ beta: 1 }`, `false` is dropped).
+    const storeOptions = options?.refreshAhead === undefined ? (options as CallOptions | undefined) : { signal: options.signal, deadlineMs: options.deadlineMs, refreshAhead };
+    return this.#store.getOrLoad(key, loader, ttl, storeOptions);
   }
 
   /** @see Cache.mgetOrLoad */
@@ -156,6 +168,12 @@ export class ShardedCache implements Cache {
     if (typeof loader !== 'function') throw new InvalidArgumentError('mgetOrLoad needs a loader function');
     const ttl = ttlOf(options, this.#options.defaultTtlSeconds);
     return untilAborted(options?.signal, () => this.#store.mgetOrLoad(keys, loader, ttl, options));
+  }
+
+  /** @see Cache.wrap */
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: WrapOptions<A>): (...args: A) => Promise<T> {
+    this.#assertOpen();
+    return memoize((key, loader, loadOptions) => this.getOrLoad(key, loader, loadOptions), fn, options);
   }
 
   /**

@@ -9,24 +9,37 @@
  * The loader gets the key and a signal that aborts once no caller waits for
  * its answer: a caller whose own signal aborts stops waiting at once, and
  * the load goes on for the others.
+ *
+ * With `refreshAhead` (and a TTL), getOrLoad stores the entry's expiry and
+ * load time next to the value and refreshes it in the background before it
+ * expires (refresh-ahead.ts).
  */
 import type { CacheCounters } from '../counters.js';
 import { debug, describeError } from '../debug.js';
-import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore, Store } from '../store.js';
+import type { BatchLoader, CallOptions, KeyResult, LoadCallOptions, Loader, LoadingStore } from '../store.js';
 import { alignLoaded } from './batch-answers.js';
+import { RefreshAhead, type EntryStore, type LoadTime } from './refresh-ahead.js';
 import { SingleFlight } from './single-flight.js';
+import { callLoader } from './traced-load.js';
 
 export class ReadThrough implements LoadingStore {
-  readonly #inner: Store;
+  readonly #inner: EntryStore;
   readonly #loads = new SingleFlight<unknown>();
   readonly #counts: CacheCounters['loads'];
   readonly #closed: () => boolean;
+  readonly #cacheId: number;
+  readonly #ahead: RefreshAhead;
 
-  /** @param closed whether the cache is closed (write-backs are skipped then). */
-  constructor(inner: Store, counts: CacheCounters['loads'], closed: () => boolean) {
+  /**
+   * @param closed whether the cache is closed (write-backs are skipped then).
+   * @param time clocks and randomness for refresh-ahead; `cacheId` names the cache in traces.
+   */
+  constructor(inner: EntryStore, counts: CacheCounters['loads'], closed: () => boolean, time: LoadTime, cacheId: number) {
     this.#inner = inner;
     this.#counts = counts;
     this.#closed = closed;
+    this.#cacheId = cacheId;
+    this.#ahead = new RefreshAhead(inner, counts, closed, time, cacheId);
   }
 
   get(key: string, options?: CallOptions): Promise<unknown> {
@@ -53,15 +66,20 @@ export class ReadThrough implements LoadingStore {
     return this.#inner.delMany(keys, options);
   }
 
-  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: CallOptions): Promise<T> {
+  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: LoadCallOptions): Promise<T> {
+    // The shared read answers every caller, so it keeps the call's deadline but not one caller's signal.
+    const readOptions = options?.deadlineMs === undefined ? undefined : { deadlineMs: options.deadlineMs };
+    const ahead = options?.refreshAhead;
+    if (ahead !== undefined && ttlSeconds > 0) {
+      return this.#loads.run(key, (signal) => this.#ahead.readOrLoad(key, loader, ttlSeconds, ahead.beta, readOptions, signal), () => this.#counts.coalesced++, options?.signal) as Promise<T>;
+    }
     return this.#loads.run(
       key,
       async (signal) => {
-        // The shared read answers every caller, so it keeps the call's deadline but not one caller's signal.
-        const cached = await this.#inner.get(key, options?.deadlineMs === undefined ? undefined : { deadlineMs: options.deadlineMs });
+        const cached = await this.#inner.get(key, readOptions);
         if (cached !== undefined) return cached;
         this.#counts.calls++;
-        const value = await loader(key, { signal });
+        const value = await callLoader(this.#cacheId, key, (context) => loader(key, context), { signal });
         if (value !== undefined) this.#writeBack([[key, value]], ttlSeconds);
         return value;
       },
@@ -78,7 +96,7 @@ export class ReadThrough implements LoadingStore {
       missing,
       async (toLoad, signal) => {
         this.#counts.calls++;
-        const answers = alignLoaded(toLoad, await loader(toLoad, { signal }));
+        const answers = alignLoaded(toLoad, await callLoader(this.#cacheId, toLoad, (context) => loader(toLoad, context), { signal }));
         this.#writeBack([...answers].filter((entry): entry is [string, T] => entry[1] !== undefined), ttlSeconds);
         return answers as Map<string, unknown>;
       },

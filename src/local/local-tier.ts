@@ -23,7 +23,7 @@ import type { LocalCounters } from '../counters.js';
 import type { Clock } from '../node/clock.js';
 import type { CacheNode } from '../node/node.js';
 import type { Ring } from '../ring/ring.js';
-import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
+import type { BatchLoader, CallOptions, KeyResult, LoadCallOptions, Loader, LoadingStore } from '../store.js';
 import { LocalEntries, type LocalEntry } from './entries.js';
 import { NodeTrust } from './node-trust.js';
 import type { TrackingListener } from './redis-tracking.js';
@@ -171,7 +171,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     return this.#inner.delMany(keys, options).finally(() => this.#invalidateAll(keys));
   }
 
-  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: CallOptions): Promise<T> {
+  getOrLoad<T>(key: string, loader: Loader<T>, ttlSeconds: number, options?: LoadCallOptions): Promise<T> {
     this.#trust.check();
     const now = this.#clock.now();
     const entry = this.#entries.lookup(key);

@@ -45,8 +45,8 @@ export interface CacheStats {
    * stored in a form the codec could not read.
    */
   readonly reads: { readonly hits: number; readonly misses: number; readonly failures: number; readonly undecodable: number };
-  /** Loader calls, loads joined while in flight, and write-backs of loaded values that failed. */
-  readonly loads: { readonly calls: number; readonly coalesced: number; readonly writeBackFailures: number };
+  /** Loader calls, loads joined while in flight, write-backs of loaded values that failed, refresh-ahead loads (among the calls) and refreshes that failed. */
+  readonly loads: { readonly calls: number; readonly coalesced: number; readonly writeBackFailures: number; readonly refreshes: number; readonly refreshFailures: number };
   /** Failed clean-ups over every node (see NodeStatsSnapshot.cleanupFailures). */
   readonly cleanupFailures: number;
   /** hits / (hits + misses) over every key read; `null` before the first read. */

@@ -157,6 +157,14 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
     () => counters.loads.coalesced,
   );
 
+  const loaderRefreshes = scraped('loader_refreshes_total', 'Refresh-ahead loads started in the background by getOrLoad (counted in loader_calls_total too).', () => counters.loads.refreshes);
+
+  const loaderRefreshFailures = scraped(
+    'loader_refresh_failures_total',
+    'Refresh-ahead loads that failed; the entry kept serving until it expired.',
+    () => counters.loads.refreshFailures,
+  );
+
   const nodeState = new client.Gauge({
     name: name('node_state'),
     help: 'Node state: 1 for the current one of up, ejected (out of the ring), probing (out, being probed); 0 for the others.',
@@ -223,7 +231,7 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
           gauged('local_bytes', 'Bytes the local tier holds now: encoded value sizes plus key lengths.', () => local.bytes),
         ];
 
-  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, nodeState, breakerState, ringNodes, ...localMetrics, ...listeners.map((l) => l.counter)];
+  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, loaderRefreshes, loaderRefreshFailures, nodeState, breakerState, ringNodes, ...localMetrics, ...listeners.map((l) => l.counter)];
   const taken = metrics.find((metric) => registry.getSingleMetric(nameOf(metric)) !== undefined);
   if (taken !== undefined) {
     throw new ConfigError('metrics.registry', `already holds a metric named ${nameOf(taken)} (another cache?): give each cache its own registry or metrics.prefix`);

@@ -19,6 +19,7 @@
  */
 import type { StoredValue } from '../backends/backend.js';
 import type { ValueFormat } from '../codec/codec.js';
+import { decodeStored, encodeStamped, Stamped } from '../codec/stamp.js';
 import { describe } from '../config/node-spec.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { CacheCounters } from '../counters.js';
@@ -57,15 +58,20 @@ export class Router implements Store {
 
   // Promise chains rather than async functions: this is the hottest path.
   get(key: string, options?: CallOptions): Promise<unknown> {
-    return this.#read(key, 0, options);
+    return this.#read(key, 0, options, false);
   }
 
-  #read(key: string, attempt: number, options: CallOptions | undefined): Promise<unknown> {
+  /** Like `get`, but an entry written by a refresh-ahead load comes back as a `Stamped`, with its expiry and load time. */
+  getEntry(key: string, options?: CallOptions): Promise<unknown> {
+    return this.#read(key, 0, options, true);
+  }
+
+  #read(key: string, attempt: number, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (stored) => this.#answer(stored, node.stats.reads.get, node.address),
+      (stored) => this.#answer(stored, node.stats.reads.get, node.address, keepStamp),
       (error: unknown) => {
-        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options);
+        if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options, keepStamp);
         this.#reads.failures++;
         return undefined;
       },
@@ -102,7 +108,7 @@ export class Router implements Store {
     return batch.node.call('getMany', options?.deadlineMs ?? this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
         for (let i = 0; i < keys.length; i++) {
-          const value = this.#answer(values[i], tally, node);
+          const value = this.#answer(values[i], tally, node, false);
           results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
         }
       },
@@ -170,6 +176,11 @@ export class Router implements Store {
    * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
    */
   encode(value: unknown): StoredValue {
+    if (value instanceof Stamped) return this.#sized(encodeStamped(value, this.#encodeValue(value.value)));
+    return this.#sized(this.#encodeValue(value));
+  }
+
+  #encodeValue(value: unknown): StoredValue {
     if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
     let stored: StoredValue;
     try {
@@ -178,6 +189,10 @@ export class Router implements Store {
       if (error instanceof InvalidValueError) throw error;
       throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
     }
+    return stored;
+  }
+
+  #sized(stored: StoredValue): StoredValue {
     const { length } = stored.bytes;
     if (length > this.#maxValueBytes) throw new InvalidValueError(`value is ${length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
     return stored;
@@ -187,11 +202,12 @@ export class Router implements Store {
    * Decodes a read; counts the hit or miss, for the cache and for the node
    * that answered. An undecodable value is a miss, counted as such too.
    */
-  #answer(stored: StoredValue | undefined, tally: ReadTally, node: string): unknown {
+  #answer(stored: StoredValue | undefined, tally: ReadTally, node: string, keepStamp: boolean): unknown {
     let value: unknown;
     if (stored !== undefined) {
       try {
-        value = this.#format.decode(stored.bytes, stored.flags);
+        value = decodeStored(stored, this.#format);
+        if (!keepStamp && value instanceof Stamped) value = value.value;
       } catch (error) {
         value = undefined;
         this.#reads.undecodable++;

@@ -2,8 +2,8 @@
  * Refused logins and TLS failures against real servers, and a leak test
  * over all of them. Every string a user could see while these failures
  * happen is collected (errors with their stacks, causes and own properties,
- * events, diagnostics-channel messages including ioredis's own tracing
- * channels, console output, stats(), health(), metrics, util.inspect and
+ * events, diagnostics-channel messages (shardcache's operation and tracing
+ * channels, and ioredis's own tracing channels), console output, stats(), health(), metrics, util.inspect and
  * JSON.stringify of the cache, ConfigErrors about the options) and searched
  * for every secret at the end. NODE_DEBUG lines are checked in
  * test/integration/secret-leak-debug.test.ts (they need a fresh process).
@@ -14,6 +14,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError, ConfigError, createCache, NodeError, TlsError, type ShardcacheOptions } from '../../src/index.js';
 import { loadOptions } from '../../src/config/load.js';
+import { traceChannels } from '../../src/tracing.js';
 import type { ShardedCache } from '../../src/cache/sharded-cache.js';
 import { makeTestPki, startLegacyAuthRedis, startSecureMemcached, startTlsRedis, testSecret, tlsMemcachedStats, tlsRedisInfo, type TestPki } from '../harness/secure-servers.js';
 import { startMemcached, stopAll, type ServerProcess } from '../harness/servers.js';
@@ -92,7 +93,13 @@ async function rejection(promise: Promise<unknown>, where: string): Promise<unkn
   return outcome;
 }
 
-const channels = ['shardcache:operation', ...['command', 'batch', 'connect'].flatMap((kind) => ['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map((event) => `tracing:ioredis:${kind}:${event}`))];
+const TRACE_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'];
+/** shardcache's operation channel and tracing channels, and ioredis's own tracing channels. */
+const channels = [
+  'shardcache:operation',
+  ...Object.keys(traceChannels).flatMap((operation) => TRACE_EVENTS.map((event) => `tracing:shardcache:${operation}:${event}`)),
+  ...['command', 'batch', 'connect'].flatMap((kind) => TRACE_EVENTS.map((event) => `tracing:ioredis:${kind}:${event}`)),
+];
 const onMessage = (message: unknown, name: string | symbol) => collect(`diagnostics ${String(name)}`, message);
 
 beforeAll(async () => {
@@ -395,6 +402,7 @@ describe('the leak test', () => {
     const where = new Set(seen.map((entry) => entry.where.split(' ')[0]));
     for (const source of ['event', 'diagnostics', 'createCache', 'redis', 'memcached', 'set', 'ConfigError', 'resolved']) expect(where, source).toContain(source);
     expect(seen.some((entry) => entry.where.startsWith('diagnostics tracing:ioredis:command:error')), 'ioredis published command errors').toBe(true);
+    expect(seen.some((entry) => entry.where === 'diagnostics tracing:shardcache:set:error' && entry.text.includes('SHARDCACHE_AUTH')), 'shardcache traced a refused write').toBe(true);
     expect(seen.length).toBeGreaterThan(100);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distributionChart } from '../../../src/tools/chart.js';
+import { distributionChart, roundTicks } from '../../../src/tools/chart.js';
 import { analyze } from '../../../src/tools/distribution.js';
 import { jumpHash } from '../../../src/tools/jump.js';
 import { schemes } from '../../../src/tools/placements.js';
@@ -47,6 +47,36 @@ describe('distribution analysis', () => {
     const svg = distributionChart(rows, 'test <chart>');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('test &lt;chart&gt;');
-    expect(svg.match(/<path /g)).toHaveLength(8);
+    // Four schemes on two panels, and one dashed reference per panel (noise floor, ideal).
+    expect(svg.match(/<path /g)).toHaveLength(10);
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(3);
+    expect(svg).toContain('<title>sampling-noise floor</title>');
+  });
+
+  it('keeps the legend in its own row below the axis titles', async () => {
+    const rows = analyze(await schemes(160), { sizes: [2, 5], keys: 2_000, weights: 'equal' });
+    const svg = distributionChart(rows, 'layout');
+    const axisTitleY = Math.max(...[...svg.matchAll(/<text [^>]*y="([\d.]+)"[^>]*>nodes in the ring/g)].map((m) => Number(m[1])));
+    const legendYs = [...svg.matchAll(/<g transform="translate\([\d.]+,([\d.]+)\)">/g)].map((m) => Number(m[1]));
+    expect(legendYs.length).toBeGreaterThanOrEqual(4);
+    // 13 px legend text under a 12 px title: its baseline at least a line lower.
+    for (const y of legendYs) expect(y).toBeGreaterThanOrEqual(axisTitleY + 16);
+    expect(Math.max(...legendYs)).toBeLessThanOrEqual(Number(/height="(\d+)"/.exec(svg)![1]));
+  });
+
+  it('labels the y axis with round numbers, ending on one at or above the data', () => {
+    expect(roundTicks(0.137)).toEqual([0, 0.05, 0.1, 0.15]);
+    expect(roundTicks(2.51)).toEqual([0, 1, 2, 3]);
+    expect(roundTicks(1)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(roundTicks(0)).toEqual([0, 1]);
+    for (const max of [0.0031, 0.77, 13, 420, 9999]) {
+      const ticks = roundTicks(max);
+      const step = ticks[1]!;
+      const mantissa = step / 10 ** Math.floor(Math.log10(step));
+      expect([1, 2, 2.5, 5]).toContain(Number(mantissa.toPrecision(6)));
+      expect(ticks[ticks.length - 1]).toBeGreaterThanOrEqual(max);
+      expect(ticks.length).toBeGreaterThanOrEqual(3);
+      expect(ticks.length).toBeLessThanOrEqual(7);
+    }
   });
 });
