@@ -31,9 +31,17 @@ import { attachMetrics } from './observability/metrics.js';
 import { createReports } from './observability/reports.js';
 import { ReadThrough } from './loader/read-through.js';
 import { Router } from './routing/router.js';
+import { Values } from './routing/values.js';
+import { ReplicaRouter } from './routing/replica-router.js';
+import { StaleCopies } from './routing/stale-copies.js';
+import { Warmup } from './routing/warmup.js';
+import { PoolChange } from './routing/pool-change.js';
 import { AuthError, ClosedError, TlsError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 import { attachLocalTier } from './local/attach.js';
+
+/** First wait before copies that missed a write are repaired (doubling while repairs fail, up to `health.retryTimeoutMs`). */
+const STALE_REPAIR_DELAY_MS = 100;
 
 /** How much longer createCache waits for a first connection than the adapters' own `connectMs`. */
 const CONNECT_GRACE_MS = 50;
@@ -69,7 +77,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const cacheId = ++lastCacheId;
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
-  const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events);
+  const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events, resolved.replication.copies);
   const counters = createCounters(resolved.local !== undefined);
   const { registry, prefix, buckets } = resolved.metrics;
   let detachMetrics: (() => void) | undefined;
@@ -91,14 +99,28 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   await failIfEveryNodeRefusesUs(connections, nodes, detachMetrics);
   // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
-  const router = new Router(membership, counters.reads, { timeouts: resolved.timeouts, maxValueBytes: resolved.maxValueBytes, format: valueFormat(resolved.codec, resolved.backend !== 'redis') });
+  const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
+  const replicas = createReplicaRouting(membership, values, resolved, clock);
+  const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
   const loadTime = { wallNow: () => Date.now(), now: () => clock.now(), random: () => clock.random() };
   const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed, loadTime, cacheId);
   const local =
     resolved.local === undefined
       ? undefined
-      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(router), connectMs });
+      : await attachLocalTier(readThrough, resolved.local, { nodes, membership, clock, counts: counters.local!, sizeOf: sizeWith(values), connectMs });
   const store = local?.tier ?? readThrough;
+  // `nodes` is the pool reports, metrics and shardcache/testing read: setNodes changes it in place.
+  const poolChange = new PoolChange({
+    membership,
+    pool: nodes,
+    createNode: (node) => new CacheNode(node, createBackend(node, resolved), healthOptions),
+    connectMs,
+    warmup: replicas?.warmup,
+    stale: replicas?.stale,
+    closed: () => lifecycle.closed,
+    events,
+    followers: local,
+  });
   const assertOpen = () => {
     if (lifecycle.closed) throw new ClosedError();
   };
@@ -112,11 +134,37 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     namespaces: new NamespaceVersions(membership, clock, resolved, assertOpen, counters.loads),
     reports: createReports(nodes, counters, clock, resolved.health),
     lifecycle,
+    poolChange,
     local: local && { admin: local.tier, close: local.close },
-    onClose: detachMetrics,
+    onClose: () => {
+      replicas?.stale.close();
+      detachMetrics?.();
+    },
   });
   nodesByCache.set(cache, nodes);
   return cache;
+}
+
+/** The replicated routing layer, when copies or warm-up are configured; undefined leaves the plain router in the chain. */
+function createReplicaRouting(membership: NodeMembership, values: Values, options: ResolvedOptions, clock: Clock): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined } | undefined {
+  const { replication, warmup: warmupOptions, health, timeouts } = options;
+  if (replication.copies === 1 && warmupOptions.durationMs === 0) return undefined;
+  const stale = new StaleCopies({
+    limit: health.returnJournalLimit,
+    deadlineMs: health.probeTimeoutMs,
+    delayMs: Math.min(STALE_REPAIR_DELAY_MS, health.retryTimeoutMs),
+    maxDelayMs: health.retryTimeoutMs,
+    clock,
+    isServing: (node) => membership.isServing(node) && node.state === 'up',
+  });
+  let warmup: Warmup | undefined;
+  if (warmupOptions.durationMs > 0) {
+    const live = new Warmup({ durationMs: warmupOptions.durationMs, copies: replication.copies, now: () => clock.now(), usable: (node, key) => membership.isServing(node) && !stale.isStale(node, key) });
+    membership.onReadmitted((node) => live.open([node], membership.placement, false));
+    warmup = live;
+  }
+  const router = new ReplicaRouter(membership, values, stale, warmup, { timeouts, reads: replication.reads, warmupTtlSeconds: warmupOptions.ttlSeconds });
+  return { router, stale, warmup };
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
@@ -163,10 +211,10 @@ function securityOf(node: ResolvedNode, options: ResolvedOptions) {
 }
 
 /** A value's encoded size, the local tier's measure of its bytes; `undefined` when the codec refuses it. */
-function sizeWith(router: Router): (value: unknown) => number | undefined {
+function sizeWith(values: Values): (value: unknown) => number | undefined {
   return (value) => {
     try {
-      return router.encode(value).bytes.length;
+      return values.encode(value).bytes.length;
     } catch {
       return undefined;
     }

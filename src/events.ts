@@ -16,6 +16,8 @@ export interface ShardcacheEvents {
   'node:readmitted': [{ node: string; outMs: number; invalidatedKeys: number; flushed: boolean }];
   /** A probe failed; the next one is due in `nextProbeMs`. */
   'node:probe-failed': [{ node: string; attempt: number; nextProbeMs: number; error: unknown }];
+  /** `setNodes` changed the pool (by `host:port`); `nodes` is the pool's size after it. */
+  'nodes:changed': [{ added: string[]; removed: string[]; reweighted: string[]; nodes: number }];
   'breaker:open': [{ node: string }];
   'breaker:half-open': [{ node: string }];
   'breaker:closed': [{ node: string }];

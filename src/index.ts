@@ -16,6 +16,7 @@ export type { LatencySummary } from './node/latency-window.js';
 export type { ShardcacheEvents, NodeState, BreakerState } from './events.js';
 export type { Clock } from './node/clock.js';
 export type { Codec, CodecName, EncodedValue } from './codec/codec.js';
+export type { NodeChanges } from './routing/pool-change.js';
 export type {
   BackendKind,
   BreakerOptions,
@@ -27,6 +28,8 @@ export type {
   MetricsRegistry,
   NodeObject,
   NodeSpec,
+  ReplicaReads,
+  ReplicationOptions,
   RingAlgorithm,
   RingCompat,
   RingOptions,
@@ -34,6 +37,7 @@ export type {
   TimeoutOptions,
   TlsOption,
   AuthOptions,
+  WarmupOptions,
 } from './config/options.js';
 export {
   AuthError,

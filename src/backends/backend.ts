@@ -32,6 +32,12 @@ export interface Backend {
   getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]>;
   set(key: string, value: StoredValue, ttlSeconds: number): Promise<void>;
   setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void>;
+  /**
+   * Stores `value` only when `key` holds nothing (Redis `SET NX`, memcached
+   * `add`): true when stored, false when a value was there. Warm-up uses it
+   * so that it never overwrites a newer value.
+   */
+  add(key: string, value: StoredValue, ttlSeconds: number): Promise<boolean>;
   /** True when the key existed. */
   del(key: string): Promise<boolean>;
   /** Deletes every key in one round trip. */

@@ -49,8 +49,8 @@ export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndC
 
 const { Server, Utils } = memjs;
 
-const OPCODE = { get: 0x00, set: 0x01, delete: 0x04, increment: 0x05, flush: 0x08, noop: 0x0a, getkq: 0x0d, setq: 0x11, deleteq: 0x14 } as const;
-const STATUS = { ok: 0x00, notFound: 0x01, notNumeric: 0x06 } as const;
+const OPCODE = { get: 0x00, set: 0x01, add: 0x02, delete: 0x04, increment: 0x05, flush: 0x08, noop: 0x0a, getkq: 0x0d, setq: 0x11, deleteq: 0x14 } as const;
+const STATUS = { ok: 0x00, notFound: 0x01, exists: 0x02, notStored: 0x05, notNumeric: 0x06 } as const;
 /** Statuses about the request itself (too large, bad arguments, not stored): the node is fine. */
 const REQUEST_STATUSES = new Set([0x02, 0x03, 0x04, 0x05]);
 /** memcached reads an expiration over 30 days as a Unix time. */
@@ -168,6 +168,17 @@ export class MemcachedBackend implements Backend {
       }
     });
     if (failure) throw failure;
+  }
+
+  async add(key: string, value: StoredValue, ttlSeconds: number): Promise<boolean> {
+    let stored = false;
+    const frame = Utils.makeRequestBuffer(OPCODE.add, key, setExtras(value.flags, ttlSeconds), value.bytes, this.#nextOpaque());
+    await this.#exchange(frame, false, (response) => {
+      const status = response.header.status;
+      if (status === STATUS.ok) stored = true;
+      else if (status !== STATUS.exists && status !== STATUS.notStored) throw this.#statusError(status, 'add');
+    });
+    return stored;
   }
 
   async del(key: string): Promise<boolean> {

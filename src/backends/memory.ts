@@ -62,6 +62,13 @@ export class MemoryBackend implements Backend {
     for (const [key, value] of entries) this.#entries.set(key, copyOf(value), { ttl: ttlSeconds * 1000 });
   }
 
+  async add(key: string, value: StoredValue, ttlSeconds: number): Promise<boolean> {
+    await this.#answering();
+    if (this.#entries.has(key)) return false;
+    this.#entries.set(key, copyOf(value), { ttl: ttlSeconds * 1000 });
+    return true;
+  }
+
   async del(key: string): Promise<boolean> {
     await this.#answering();
     return this.#entries.delete(key);

@@ -173,6 +173,11 @@ export class RedisBackend implements Backend {
     if (failed) throw this.#nodeError(failed[0]);
   }
 
+  async add(key: string, { bytes }: StoredValue, ttlSeconds: number): Promise<boolean> {
+    const reply = await this.#run(() => (ttlSeconds > 0 ? this.#client.set(key, bytes, 'EX', ttlSeconds, 'NX') : this.#client.set(key, bytes, 'NX')));
+    return reply === 'OK';
+  }
+
   async del(key: string): Promise<boolean> {
     return (await this.#run(() => this.#client.del(key))) > 0;
   }

@@ -30,10 +30,12 @@ export interface Cache {
   /** Like `mget`, but says for each key whether it was a hit, a miss or a failure, and which node answered. */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]>;
   /**
-   * Stores `value` under `key`. While the key's owner is ejected the value
-   * goes to its stand-in with the TTL capped at `health.failoverTtlSeconds`.
+   * Stores `value` under `key`, on every copy (`replication.copies`) in
+   * parallel. While a copy is ejected the value goes to its stand-in with
+   * the TTL capped at `health.failoverTtlSeconds`.
    * @throws {InvalidKeyError | InvalidValueError | InvalidArgumentError} for bad input; nothing is sent.
-   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails (one copy).
+   * @throws {WriteFailedError} with several copies, when none took the write; a copy that missed it is not read for the key until repaired.
    */
   set(key: string, value: unknown, options?: WriteOptions): Promise<void>;
   /**
@@ -43,9 +45,11 @@ export interface Cache {
    */
   mset(entries: readonly (readonly [string, unknown])[], options?: WriteOptions): Promise<void>;
   /**
-   * Removes `key`; resolves `true` when it existed. While the owner is
-   * ejected the stand-in's copy is removed, and the owner's before it returns.
-   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails.
+   * Removes `key` from every copy; resolves `true` when it existed on one.
+   * While a copy is ejected the stand-in's copy is removed, and the ejected
+   * copy's before it returns.
+   * @throws {DeadlineError | NodeError | BreakerOpenError} when the node fails (one copy).
+   * @throws {WriteFailedError} with several copies, when none could be reached.
    */
   del(key: string, options?: CallOptions): Promise<boolean>;
   /**

@@ -20,7 +20,10 @@ import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { ShardcacheEmitter } from '../events.js';
 import type { CacheHealth } from '../observability/health-report.js';
 import type { CacheStats } from '../observability/cache-stats.js';
+import type { CacheNode } from '../node/node.js';
 import type { NodeMembership } from '../routing/membership.js';
+import type { NodeChanges, PoolChange } from '../routing/pool-change.js';
+import type { NodeSpec } from '../config/options.js';
 import type { BatchLoader, CallOptions, KeyResult, Loader, LoadingStore } from '../store.js';
 import type { Cache } from './cache.js';
 import { checkCallOptions, ttlOf, type WriteOptions } from './call-options.js';
@@ -46,6 +49,8 @@ export interface CacheDependencies {
   readonly reports: { stats(): CacheStats; health(): CacheHealth };
   /** Shared with the layers that must know (write-backs stop once closed). */
   readonly lifecycle: { closed: boolean };
+  /** Live membership changes (`setNodes`). */
+  readonly poolChange: Pick<PoolChange, 'setNodes'>;
   /** Runs once when the cache closes (the metrics adapter detaching). */
   readonly onClose?: () => void;
   /** The local tier, when configured: told of clears and invalidations, closed with the cache. */
@@ -63,6 +68,7 @@ export class ShardedCache implements Cache {
   readonly #reports: CacheDependencies['reports'];
   readonly #lifecycle: { closed: boolean };
   readonly #onClose: (() => void) | undefined;
+  readonly #poolChange: CacheDependencies['poolChange'];
   readonly #local: CacheDependencies['local'];
 
   constructor(dependencies: CacheDependencies) {
@@ -75,6 +81,7 @@ export class ShardedCache implements Cache {
     this.#reports = dependencies.reports;
     this.#lifecycle = dependencies.lifecycle;
     this.#onClose = dependencies.onClose;
+    this.#poolChange = dependencies.poolChange;
     this.#local = dependencies.local;
   }
 
@@ -184,6 +191,38 @@ export class ShardedCache implements Cache {
     this.#assertOpen();
     checkKey(key, this.#keyRules);
     return this.#membership.ring.lookup(key)!.address;
+  }
+
+  /**
+   * `host:port` of every node holding `key` now (`replication.copies` of
+   * them, fewer while nodes are out): distinct, the owner (`nodeFor`) first,
+   * then the next copies clockwise on the ring.
+   * @throws {InvalidKeyError} for an invalid key.
+   * @example
+   * cache.nodesFor('user:1'); // ['10.0.0.2:11211', '10.0.0.3:11211']
+   */
+  nodesFor(key: string): string[] {
+    this.#assertOpen();
+    checkKey(key, this.#keyRules);
+    const copies: CacheNode[] = [];
+    const count = this.#membership.copiesOf(key, copies);
+    return copies.slice(0, count).map((node) => node.address);
+  }
+
+  /**
+   * Changes the pool live (add, remove, re-weight nodes) without a restart.
+   * Nodes that stay keep their places on the ring, so only the keys the
+   * change moves change owner. Nodes that join are connected first; with
+   * `warmup`, every node warms for `warmup.durationMs` (a miss is read where
+   * the key lived before and added). Nodes that leave are closed once their
+   * requests in flight have settled. Calls run one after another.
+   * @throws {ConfigError} for a malformed or duplicate node, an empty list, or fewer nodes than `replication.copies`; nothing changes.
+   * @example
+   * await cache.setNodes([...nodes, '10.0.0.4:11211']);
+   */
+  async setNodes(nodes: NodeSpec[]): Promise<NodeChanges> {
+    this.#assertOpen();
+    return this.#poolChange.setNodes(nodes);
   }
 
   /**

@@ -9,7 +9,7 @@ import { securityOptionsFromEnv } from './security-env.js';
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
 /** The names of `T`'s options that a text can hold (a string or number, alone or in a union such as `codec`), from the types: a misspelt name does not compile. */
 type Scalar<T> = { [K in keyof T]-?: Extract<NonNullable<T[K]>, string | number> extends never ? never : K & string }[keyof T];
-type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics' | 'local'>>;
+type Groups = Required<Pick<ShardcacheOptions, 'ring' | 'timeouts' | 'health' | 'breaker' | 'memory' | 'metrics' | 'replication' | 'warmup' | 'local'>>;
 type Top = Scalar<ShardcacheOptions>;
 
 function number(option: Top): Setter;
@@ -52,6 +52,10 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_HEALTH_MIN_HIT_RATE_SAMPLES: number('health', 'minHitRateSamples'),
   SHARDCACHE_BREAKER_ERROR_THRESHOLD_PERCENTAGE: number('breaker', 'errorThresholdPercentage'),
   SHARDCACHE_BREAKER_RESET_TIMEOUT_MS: number('breaker', 'resetTimeoutMs'),
+  SHARDCACHE_REPLICATION_COPIES: number('replication', 'copies'),
+  SHARDCACHE_REPLICATION_READS: text('replication', 'reads'),
+  SHARDCACHE_WARMUP_DURATION_MS: number('warmup', 'durationMs'),
+  SHARDCACHE_WARMUP_TTL_SECONDS: number('warmup', 'ttlSeconds'),
   SHARDCACHE_LOCAL_MAX_ENTRIES: number('local', 'maxEntries'),
   SHARDCACHE_LOCAL_MAX_BYTES: number('local', 'maxBytes'),
   SHARDCACHE_LOCAL_TTL_MS: number('local', 'ttlMs'),

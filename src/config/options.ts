@@ -173,6 +173,40 @@ export interface BreakerOptions {
   volumeThreshold?: number;
 }
 
+/** Which copy answers a read: the owner first (`'primary'`), or the copies in turn (`'spread'`). */
+export type ReplicaReads = 'primary' | 'spread';
+
+/**
+ * `replication`: how many nodes hold each key. The copies of a key are the
+ * first `copies` distinct nodes clockwise from its point on the ring, the
+ * owner first. Writes and deletes go to every copy; reads go to one and fail
+ * over to the next on a failure.
+ */
+export interface ReplicationOptions {
+  /** Nodes holding each key, the owner included, from 1 to 5 (at most the number of nodes). @default 1 */
+  copies?: number;
+  /**
+   * `'primary'`: reads go to the owner, and to the next copy only when it
+   * fails. `'spread'`: reads take the copies in turn, so a hot key's reads
+   * are shared by every copy.
+   * @default 'primary'
+   */
+  reads?: ReplicaReads;
+}
+
+/**
+ * `warmup` (mcrouter's WarmUpRoute): for `durationMs` after a node joins
+ * (`setNodes`) or returns from ejection, a miss on it reads the key where it
+ * lived before (the previous owner, or another copy), answers with that
+ * value and adds it to the node without overwriting a newer value.
+ */
+export interface WarmupOptions {
+  /** How long a node warms after it joins or returns; 0 turns warm-up off. @default 0 */
+  durationMs?: number;
+  /** TTL of the values warm-up adds to a warming node. @default 300 */
+  ttlSeconds?: number;
+}
+
 /**
  * What shardcache uses of a prom-client `Registry`, written out so that the
  * type declarations need no prom-client (it is an optional peer dependency).
@@ -272,6 +306,10 @@ export interface ShardcacheOptions {
   memory?: MemoryOptions;
   /** prom-client metrics. @default {} (no metrics) */
   metrics?: MetricsOptions;
+  /** Copies of each key, and which copy answers reads. @default {} (one copy: no replication) */
+  replication?: ReplicationOptions;
+  /** Warm-up of nodes that join or return. @default {} (off) */
+  warmup?: WarmupOptions;
   /** The in-process tier in front of the servers. @default undefined (no local tier) */
   local?: LocalOptions;
   /**
@@ -330,6 +368,8 @@ export interface ResolvedOptions {
   breaker: Required<BreakerOptions>;
   memory: Required<MemoryOptions>;
   metrics: { registry: MetricsRegistry | undefined; prefix: string; buckets: readonly number[] };
+  replication: Required<ReplicationOptions>;
+  warmup: Required<WarmupOptions>;
   /** `undefined`: no local tier. */
   local: Required<LocalOptions> | undefined;
   namespaceVersionCacheMs: number;
@@ -404,6 +444,8 @@ export const DEFAULTS = Object.freeze({
     prefix: 'shardcache_',
     buckets: Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
   } satisfies Record<keyof MetricsOptions, unknown>),
+  replication: Object.freeze({ copies: 1, reads: 'primary' as ReplicaReads } satisfies Record<keyof ReplicationOptions, unknown>),
+  warmup: Object.freeze({ durationMs: 0, ttlSeconds: 300 } satisfies Record<keyof WarmupOptions, number>),
   local: Object.freeze({
     maxEntries: 10_000,
     maxBytes: 64 * 1024 * 1024,

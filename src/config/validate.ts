@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { CODEC_NAMES, type Codec, type CodecName } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
 import { resolveAuth, resolveTls } from './security.js';
-import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
+import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type ReplicaReads, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
 
@@ -25,6 +25,8 @@ const TOP_LEVEL_KEYS = {
   breaker: 'group',
   memory: 'group',
   metrics: 'group',
+  replication: 'group',
+  warmup: 'group',
   local: 'group',
   namespaceVersionCacheMs: 'value',
   defaultTtlSeconds: 'value',
@@ -47,6 +49,8 @@ const GROUPS = {
   breaker: Object.keys(DEFAULTS.breaker),
   memory: Object.keys(DEFAULTS.memory),
   metrics: Object.keys(DEFAULTS.metrics),
+  replication: Object.keys(DEFAULTS.replication),
+  warmup: Object.keys(DEFAULTS.warmup),
   local: Object.keys(DEFAULTS.local),
 } satisfies Record<GroupName, readonly string[]>;
 
@@ -63,6 +67,9 @@ const BACKENDS = members<BackendKind>({ redis: true, memcached: true, memory: tr
 const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true });
 const COMPATS = members<RingCompat>({ libmemcached: true, twemproxy: true });
 const KEY_HASHES = members<KeyHash>({ md5: true, fnv1a_64: true });
+const REPLICA_READS = members<ReplicaReads>({ primary: true, spread: true });
+/** More copies than this multiply every write for little gain (libmemcached and mcrouter pools use 2 or 3). */
+const MAX_COPIES = 5;
 
 /** Prometheus metric names: `[a-zA-Z_:][a-zA-Z0-9_:]*`; a prefix may also be empty. */
 const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
@@ -88,12 +95,17 @@ export function validateOptions(merged: Raw): ResolvedOptions {
   const health = group(merged, 'health');
   const breaker = group(merged, 'breaker');
   const metrics = group(merged, 'metrics');
+  const replication = group(merged, 'replication');
+  const warmup = group(merged, 'warmup');
+  // Backend first: with neither backend nor nodes, the missing backend is the error to name.
+  const backendKind = backend(merged.backend);
+  const resolvedNodes = nodes(merged.nodes);
   const local = group(merged, 'local');
 
   const algorithm = oneOf(ring.algorithm, ALGORITHMS, 'ring.algorithm', DEFAULTS.ring.algorithm);
   return {
-    backend: backend(merged.backend),
-    nodes: nodes(merged.nodes),
+    backend: backendKind,
+    nodes: resolvedNodes,
     ring: {
       algorithm,
       compat: oneOf(ring.compat, COMPATS, 'ring.compat', DEFAULTS.ring.compat),
@@ -136,6 +148,14 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       registry: registry(metrics.registry),
       prefix: metricPrefix(metrics.prefix),
       buckets: buckets(metrics.buckets),
+    },
+    replication: {
+      copies: copies(replication.copies, resolvedNodes.length),
+      reads: oneOf(replication.reads, REPLICA_READS, 'replication.reads', DEFAULTS.replication.reads),
+    },
+    warmup: {
+      durationMs: integer(warmup.durationMs, 'warmup.durationMs', DEFAULTS.warmup.durationMs, 0, 24 * HOUR_MS),
+      ttlSeconds: integer(warmup.ttlSeconds, 'warmup.ttlSeconds', DEFAULTS.warmup.ttlSeconds, 1, MAX_TTL_SECONDS),
     },
     // Absent means no tier at all: a layer that is not configured is not in the chain.
     local: merged.local === undefined ? undefined : {
@@ -214,6 +234,21 @@ function hashTag(value: unknown): string | undefined {
     throw new ConfigError('ring.hashTag', `expected two different characters such as '{}', got ${describe(value)}`);
   }
   return value;
+}
+
+/** Copies beyond the node count would be the same node twice. */
+function copies(value: unknown, nodeCount: number): number {
+  const copies = integer(value, 'replication.copies', DEFAULTS.replication.copies, 1, MAX_COPIES);
+  if (copies > nodeCount) throw new ConfigError('replication.copies', `${copies} copies need at least ${copies} nodes; ${nodeCount} configured`);
+  return copies;
+}
+
+/**
+ * A node list, as `nodes` takes it (and `cache.setNodes`).
+ * @throws {ConfigError} naming the first malformed or duplicate node.
+ */
+export function validateNodes(value: unknown): ResolvedNode[] {
+  return nodes(value);
 }
 
 function nodes(value: unknown): ResolvedNode[] {

@@ -24,6 +24,14 @@ export interface LocalTierContext {
 
 export interface AttachedLocalTier {
   readonly tier: LocalTier;
+  /**
+   * Nodes joining the pool (`setNodes`), before they serve: each Redis one
+   * gets its invalidation stream, and nothing it answers is kept until that
+   * stream is established.
+   */
+  addNodes(nodes: readonly CacheNode[]): Promise<void>;
+  /** Nodes that left the pool: their invalidation streams are stopped. */
+  removeNodes(nodes: readonly CacheNode[]): Promise<void>;
   /** Stops the invalidation streams. */
   close(): Promise<void>;
 }
@@ -31,17 +39,30 @@ export interface AttachedLocalTier {
 /** The tier, with every Redis node's tracking set up (or known to be down), bounded by `connectMs`. */
 export async function attachLocalTier(inner: LoadingStore, options: Required<LocalOptions>, context: LocalTierContext): Promise<AttachedLocalTier> {
   const tier = new LocalTier(options, { inner, membership: context.membership, clock: context.clock, counts: context.counts, sizeOf: context.sizeOf });
-  const redisNodes = context.nodes.filter((node) => node.backend instanceof RedisBackend);
-  tier.requireTracking(redisNodes);
-  const streams = redisNodes.map(
-    (node) =>
-      new RedisTracking(node.backend as RedisBackend, tier.trackingListener(node), {
+  const streams = new Map<CacheNode, RedisTracking>();
+  const addNodes = async (nodes: readonly CacheNode[]) => {
+    const redisNodes = nodes.filter((node) => node.backend instanceof RedisBackend);
+    tier.requireTracking(redisNodes);
+    const started = redisNodes.map((node) => {
+      const stream = new RedisTracking(node.backend as RedisBackend, tier.trackingListener(node), {
         address: node.address,
         connectMs: context.connectMs,
         heartbeatMs: options.heartbeatMs,
         clock: context.clock,
-      }),
-  );
-  await Promise.all(streams.map((stream) => stream.start()));
-  return { tier, close: async () => void (await Promise.all(streams.map((stream) => stream.close()))) };
+      });
+      streams.set(node, stream);
+      return stream;
+    });
+    await Promise.all(started.map((stream) => stream.start()));
+  };
+  const removeNodes = async (nodes: readonly CacheNode[]) => {
+    const stopped = nodes.flatMap((node) => {
+      const stream = streams.get(node);
+      streams.delete(node);
+      return stream === undefined ? [] : [stream];
+    });
+    await Promise.all(stopped.map((stream) => stream.close()));
+  };
+  await addNodes(context.nodes);
+  return { tier, addNodes, removeNodes, close: () => removeNodes([...streams.keys()]) };
 }

@@ -54,8 +54,9 @@ export class CacheNode implements RingMember {
   readonly address: string;
   readonly host: string;
   readonly port: number;
-  readonly weight: number;
-  readonly name: string | undefined;
+  /** Changed only by a live membership change (`setNodes` re-weighting the node), before its points are placed again. */
+  weight: number;
+  name: string | undefined;
   readonly backend: Backend;
   /** Requests, hits, misses and recent latencies, for stats, health and metrics. */
   readonly stats = new NodeStats();
@@ -74,6 +75,9 @@ export class CacheNode implements RingMember {
   readonly #probes: ProbeSchedule;
   #ejectedAt = 0;
   #closed = false;
+  /** Calls not settled yet, and who waits for there to be none (a node leaving the pool). */
+  #inFlight = 0;
+  #onDrained: (() => void) | undefined;
   /** The last refused login or TLS set-up, until the node answers again: why it is not serving, for health(). */
   #setupFailure: AuthError | TlsError | undefined;
 
@@ -134,6 +138,7 @@ export class CacheNode implements RingMember {
    * @throws {DeadlineError | NodeError} when the node fails.
    */
   call<T>(operation: string, deadlineMs: number, work: (backend: Backend) => Promise<T>, settled: () => void = ignore): Promise<T> {
+    this.#inFlight++;
     const connection = this.#connection;
     const sequence = ++this.#sent;
     const started = this.#options.clock.now();
@@ -142,11 +147,13 @@ export class CacheNode implements RingMember {
       return this.#breaker.run(() => withDeadline(work(this.backend), deadlineMs, this.address, operation)).then(
         (result) => {
           this.#succeeded(operation, started);
+          this.#ended();
           settled();
           return result;
         },
         (error: unknown) => {
           this.#callFailed(error, operation, started, connection, sequence);
+          this.#ended();
           settled();
           throw error;
         },
@@ -164,6 +171,7 @@ export class CacheNode implements RingMember {
       }
       const fail = (error: unknown) => {
         if (this.#callFailed(error, operation, started, connection, sequence)) this.#breaker.failed(error);
+        this.#ended();
         settled();
         reject(error);
       };
@@ -172,6 +180,7 @@ export class CacheNode implements RingMember {
         (result) => {
           if (!deadline.settle()) return;
           this.#succeeded(operation, started);
+          this.#ended();
           settled();
           resolve(result);
           this.#breaker.succeeded();
@@ -216,6 +225,23 @@ export class CacheNode implements RingMember {
     if (operationChannel.hasSubscribers) {
       operationChannel.publish({ cache: this.#options.cacheId ?? 0, node: this.address, operation, outcome, durationMs });
     }
+  }
+
+  #ended(): void {
+    if (--this.#inFlight === 0 && this.#onDrained !== undefined) this.#onDrained();
+  }
+
+  /** Resolves once every call made so far has settled (each is bounded by its deadline). */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#onDrained;
+      this.#onDrained = () => {
+        this.#onDrained = undefined;
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   close(): void {

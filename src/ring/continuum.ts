@@ -68,6 +68,33 @@ export class Continuum {
 
   /** Server index owning `hash`; -1 when the continuum is empty. */
   lookup(hash: number): number {
+    const at = this.position(hash);
+    return at === -1 ? -1 : this.#points[2 * at + 1]!;
+  }
+
+  /**
+   * The first `n` distinct servers clockwise from `hash`, written to
+   * `out[0..]` (no allocation); answers how many were found (fewer than `n`
+   * only when the continuum has fewer servers). Walks at most one full turn.
+   */
+  distinct(hash: number, n: number, out: Int32Array | number[]): number {
+    const start = this.position(hash);
+    if (start === -1) return 0;
+    const points = this.#points;
+    const count = this.#count;
+    let found = 0;
+    for (let step = 0; step < count && found < n; step++) {
+      const at = start + step < count ? start + step : start + step - count;
+      const server = points[2 * at + 1]!;
+      let seen = false;
+      for (let i = 0; i < found; i++) if (out[i] === server) seen = true;
+      if (!seen) out[found++] = server;
+    }
+    return found;
+  }
+
+  /** Index of the first point at or after `hash`, wrapping to 0; -1 when empty. */
+  position(hash: number): number {
     const points = this.#points;
     const count = this.#count;
     if (count === 0) return -1;
@@ -80,6 +107,6 @@ export class Continuum {
       if (points[2 * middle]! < hash) low = middle + 1;
       else high = middle;
     }
-    return points[2 * (low === count ? 0 : low) + 1]!;
+    return low === count ? 0 : low;
   }
 }

@@ -55,11 +55,14 @@ export class Ring<M extends RingMember> {
   readonly #hashTag: HashTagExtractor;
   /** The member of a one-member ring, which owns every key. */
   readonly #only: M | undefined;
+  /** Server indexes for `copiesOf`: the ring is synchronous, so one buffer serves every call. */
+  readonly #scratch: Int32Array;
 
   private constructor(config: RingConfig, placed: readonly Placed<M>[]) {
     this.#config = config;
     this.#placed = placed;
     this.#only = placed.length === 1 ? placed[0]!.member : undefined;
+    this.#scratch = new Int32Array(placed.length);
     this.#continuum = new Continuum(placed.map((p, server): ServerPoints => ({ server, points: p.points })));
     this.#hashKey = keyHasher(config);
     this.#hashTag = hashTagExtractor(config.hashTag);
@@ -81,6 +84,25 @@ export class Ring<M extends RingMember> {
     if (this.#only !== undefined) return this.#only;
     const server = this.#continuum.lookup(this.hashKey(key));
     return server === -1 ? undefined : this.#placed[server]!.member;
+  }
+
+  /**
+   * The first `n` distinct members clockwise from `key`'s point, the owner
+   * first (Cassandra's SimpleStrategy rule), written to `out` without
+   * allocating; answers how many (fewer than `n` when the ring has fewer
+   * members). Reuse `out` across calls on hot paths.
+   */
+  copiesOf(key: string, n: number, out: M[]): number {
+    if (n === 1 || this.#only !== undefined) {
+      const owner = this.lookup(key);
+      if (owner === undefined) return 0;
+      out[0] = owner;
+      return 1;
+    }
+    const servers = this.#scratch;
+    const found = this.#continuum.distinct(this.hashKey(key), Math.min(n, servers.length), servers);
+    for (let i = 0; i < found; i++) out[i] = this.#placed[servers[i]!]!.member;
+    return found;
   }
 
   /** The 32-bit position of `key` on the continuum, after hash-tag extraction. */

@@ -29,17 +29,29 @@ import { ReturnJournal } from './return-journal.js';
 /** Journal rounds before giving up on a readmission under heavy writes (the next probe tries again). */
 const MAX_CLEANUP_ROUNDS = 5;
 
+/** Where one copy of a write goes, and the TTL it may keep there. */
+export interface CopyRoute {
+  readonly node: CacheNode;
+  readonly ttlSeconds: number;
+}
+
 export class NodeMembership implements Membership {
-  readonly #full: Ring<CacheNode>;
+  #full: Ring<CacheNode>;
   readonly #byAddress: Map<string, CacheNode>;
   readonly #ejected = new Set<string>();
-  readonly #maxEjected: number;
+  #maxEjected: number;
   readonly #journal: ReturnJournal;
   readonly #health: Required<HealthOptions>;
   readonly #events: ShardcacheEmitter;
+  /** Nodes holding each key (`replication.copies`). */
+  readonly copies: number;
+  readonly #readmitted: ((node: CacheNode) => void)[] = [];
+  /** Scratch for `routeCopies`: the ring is synchronous, so one buffer of each serves every call. */
+  readonly #servingCopies: CacheNode[] = [];
+  readonly #placedCopies: CacheNode[] = [];
   #current: Ring<CacheNode>;
 
-  constructor(ring: Ring<CacheNode>, health: Required<HealthOptions>, events: ShardcacheEmitter) {
+  constructor(ring: Ring<CacheNode>, health: Required<HealthOptions>, events: ShardcacheEmitter, copies = 1) {
     this.#full = ring;
     this.#current = ring;
     this.#byAddress = new Map(ring.members.map((node) => [node.address, node]));
@@ -47,7 +59,68 @@ export class NodeMembership implements Membership {
     this.#journal = new ReturnJournal(health.returnJournalLimit);
     this.#health = health;
     this.#events = events;
+    this.copies = copies;
     for (const node of ring.members) node.joinMembership(this);
+  }
+
+  /** The ring of every member, out or not: where keys are placed. */
+  get placement(): Ring<CacheNode> {
+    return this.#full;
+  }
+
+  /** The copies of `key` on the serving ring, owner first, written to `out` (no allocation); how many. */
+  copiesOf(key: string, out: CacheNode[]): number {
+    return this.#current.copiesOf(key, this.copies, out);
+  }
+
+  /** Whether `node` is on the serving ring now. */
+  isServing(node: CacheNode): boolean {
+    return !this.#ejected.has(node.address) && this.#byAddress.get(node.address) === node;
+  }
+
+  /** Runs `listener` in the tick a node returns to the ring (after its clean-up). */
+  onReadmitted(listener: (node: CacheNode) => void): void {
+    this.#readmitted.push(listener);
+  }
+
+  /**
+   * Where each copy of a write or delete of `key` goes: its copies on the
+   * serving ring. A node standing in for an ejected copy (it is not a copy of
+   * the key on the full ring) keeps the capped TTL, and the key is journaled
+   * for each ejected copy, so it is deleted from that copy before it returns
+   * and from the stand-in once it does.
+   */
+  routeCopies(key: string, ttlSeconds: number): CopyRoute[] {
+    const serving = this.#servingCopies;
+    const count = this.#current.copiesOf(key, this.copies, serving);
+    const routes = new Array<CopyRoute>(count);
+    if (this.#ejected.size === 0) {
+      for (let i = 0; i < count; i++) routes[i] = { node: serving[i]!, ttlSeconds };
+      return routes;
+    }
+    const placed = this.#placedCopies;
+    const placedCount = this.#full.copiesOf(key, this.copies, placed);
+    const isPlaced = (node: CacheNode) => {
+      for (let j = 0; j < placedCount; j++) if (placed[j] === node) return true;
+      return false;
+    };
+    const cap = this.#health.failoverTtlSeconds;
+    const standIns: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const node = serving[i]!;
+      if (isPlaced(node)) routes[i] = { node, ttlSeconds };
+      else {
+        routes[i] = { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
+        standIns.push(node.address);
+      }
+    }
+    for (let i = 0; i < placedCount; i++) {
+      const copy = placed[i]!.address;
+      if (!this.#ejected.has(copy)) continue;
+      if (standIns.length === 0) this.#journal.record(copy, key);
+      for (const standIn of standIns) this.#journal.record(copy, key, standIn);
+    }
+    return routes;
   }
 
   /** The ring of nodes currently serving. */
@@ -97,7 +170,30 @@ export class NodeMembership implements Membership {
     return this.#ejected.has(node.address) && this.#journal.overflow(node.address);
   }
 
+  /**
+   * A live membership change: `placement` (built from the current one, so
+   * the nodes that stay keep their points) becomes the ring, and `removed`
+   * nodes leave it, with their ejection and journal. Nodes new to the pool
+   * join it. The serving ring changes in this tick.
+   */
+  changeMembers(placement: Ring<CacheNode>, removed: readonly CacheNode[]): void {
+    for (const node of removed) {
+      this.#ejected.delete(node.address);
+      this.#journal.close(node.address);
+      this.#byAddress.delete(node.address);
+    }
+    for (const node of placement.members) {
+      if (this.#byAddress.get(node.address) === node) continue;
+      this.#byAddress.set(node.address, node);
+      node.joinMembership(this);
+    }
+    this.#full = placement;
+    this.#maxEjected = Math.floor(this.#health.maxEjectedFraction * placement.members.length);
+    this.#current = this.#full.without(this.#ejected);
+  }
+
   async readmit(node: CacheNode): Promise<{ invalidatedKeys: number; flushed: boolean }> {
+    this.#assertMember(node);
     let invalidatedKeys = 0;
     let flushed = false;
     for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {
@@ -123,10 +219,17 @@ export class NodeMembership implements Membership {
     }
     // No await from here on: the check and the return happen in one tick.
     if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
+    this.#assertMember(node);
     this.#journal.close(node.address);
     this.#ejected.delete(node.address);
     this.#current = this.#full.without(this.#ejected);
+    for (const listener of this.#readmitted) listener(node);
     return { invalidatedKeys, flushed };
+  }
+
+  /** A node that left the pool (setNodes) while it was being probed must not return. */
+  #assertMember(node: CacheNode): void {
+    if (this.#byAddress.get(node.address) !== node) throw new Error(`${node.address} left the pool`);
   }
 
   /**
@@ -150,7 +253,9 @@ export class NodeMembership implements Membership {
     }
     await Promise.all(
       [...byStandIn].map(([standIn, list]) => {
-        const node = this.#byAddress.get(standIn)!;
+        const node = this.#byAddress.get(standIn);
+        // A stand-in that left the pool is closed: nothing of it can be read again.
+        if (node === undefined) return undefined;
         return node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
           debug('clean-up of stand-in %s before %s returns failed (%s)', standIn, owner, describeError(error));
           throw error;

@@ -18,42 +18,26 @@
  * - An aborted signal stops retries: nothing more is sent for that caller.
  */
 import type { StoredValue } from '../backends/backend.js';
-import type { ValueFormat } from '../codec/codec.js';
-import { decodeStored, encodeStamped, Stamped } from '../codec/stamp.js';
-import { describe } from '../config/node-spec.js';
 import type { ResolvedOptions } from '../config/options.js';
-import type { CacheCounters } from '../counters.js';
-import { debug, describeError } from '../debug.js';
-import { InvalidValueError, WriteFailedError } from '../errors.js';
+import { WriteFailedError } from '../errors.js';
 import { countsAgainstNode } from '../node/classify.js';
 import type { CacheNode } from '../node/node.js';
-import type { ReadTally } from '../node/node-stats.js';
 import type { CallOptions, KeyResult, Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
 import { scatter, type Batch } from './scatter.js';
-
-export interface RouterOptions {
-  readonly timeouts: ResolvedOptions['timeouts'];
-  readonly maxValueBytes: number;
-  /** The codec, for this backend (`valueFormat`). */
-  readonly format: ValueFormat;
-}
+import type { Values } from './values.js';
 
 type Retry = { keys: string[]; positions: number[] };
 
 export class Router implements Store {
   readonly #membership: NodeMembership;
-  readonly #format: ValueFormat;
+  readonly #values: Values;
   readonly #timeouts: ResolvedOptions['timeouts'];
-  readonly #maxValueBytes: number;
-  readonly #reads: CacheCounters['reads'];
 
-  constructor(membership: NodeMembership, reads: CacheCounters['reads'], options: RouterOptions) {
+  constructor(membership: NodeMembership, values: Values, timeouts: ResolvedOptions['timeouts']) {
     this.#membership = membership;
-    this.#reads = reads;
-    this.#format = options.format;
-    this.#timeouts = options.timeouts;
-    this.#maxValueBytes = options.maxValueBytes;
+    this.#values = values;
+    this.#timeouts = timeouts;
   }
 
   // Promise chains rather than async functions: this is the hottest path.
@@ -69,10 +53,10 @@ export class Router implements Store {
   #read(key: string, attempt: number, options: CallOptions | undefined, keepStamp: boolean): Promise<unknown> {
     const node = this.#membership.ring.lookup(key)!;
     return node.get(key, options?.deadlineMs).then(
-      (stored) => this.#answer(stored, node.stats.reads.get, node.address, keepStamp),
+      (stored) => this.#values.answer(stored, node.stats.reads.get, node.address, keepStamp),
       (error: unknown) => {
         if (attempt < this.#timeouts.getRetries && countsAgainstNode(error) && options?.signal?.aborted !== true) return this.#read(key, attempt + 1, options, keepStamp);
-        this.#reads.failures++;
+        this.#values.failed();
         return undefined;
       },
     );
@@ -108,7 +92,7 @@ export class Router implements Store {
     return batch.node.call('getMany', options?.deadlineMs ?? this.#timeouts.batchMs, (backend) => backend.getMany(keys)).then(
       (values) => {
         for (let i = 0; i < keys.length; i++) {
-          const value = this.#answer(values[i], tally, node, false);
+          const value = this.#values.answer(values[i], tally, node, false);
           results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
         }
       },
@@ -121,21 +105,21 @@ export class Router implements Store {
           }
           return;
         }
-        this.#reads.failures += keys.length;
+        this.#values.failed(keys.length);
         for (let i = 0; i < keys.length; i++) results[positions[i]!] = { key: keys[i]!, status: 'failed', value: undefined, node };
       },
     );
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
-    const stored = this.encode(value);
+    const stored = this.#values.encode(value);
     const route = this.#membership.routeWrite(key, ttlSeconds);
     await route.node.call('set', options?.deadlineMs ?? this.#timeouts.setMs, (backend) => backend.set(key, stored, route.ttlSeconds));
   }
 
   async setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
     const encoded = new Map<string, StoredValue>();
-    for (const [key, value] of entries) encoded.set(key, this.encode(value));
+    for (const [key, value] of entries) encoded.set(key, this.#values.encode(value));
     // Grouped by node and by TTL: stand-in writes carry the capped TTL.
     const groups = new Map<CacheNode, Map<number, [string, StoredValue][]>>();
     for (const [key, stored] of encoded) {
@@ -169,60 +153,6 @@ export class Router implements Store {
     }
     const deadlineMs = options?.deadlineMs ?? this.#timeouts.batchMs;
     await settleAll('mdel', [...byNode].map(([node, list]) => ({ node, send: () => node.call('delMany', deadlineMs, (backend) => backend.delMany(list)) })));
-  }
-
-  /**
-   * The bytes and flags stored for `value`.
-   * @throws {InvalidValueError} for `undefined`, a value the codec refuses, or one over `maxValueBytes` encoded.
-   */
-  encode(value: unknown): StoredValue {
-    if (value instanceof Stamped) return this.#sized(encodeStamped(value, this.#encodeValue(value.value)));
-    return this.#sized(this.#encodeValue(value));
-  }
-
-  #encodeValue(value: unknown): StoredValue {
-    if (value === undefined) throw new InvalidValueError('undefined cannot be cached; a miss already reads as undefined');
-    let stored: StoredValue;
-    try {
-      stored = this.#format.encode(value);
-    } catch (error) {
-      if (error instanceof InvalidValueError) throw error;
-      throw new InvalidValueError(`the codec could not encode the value: ${error instanceof Error ? error.message : describe(error)}`, { cause: error });
-    }
-    return stored;
-  }
-
-  #sized(stored: StoredValue): StoredValue {
-    const { length } = stored.bytes;
-    if (length > this.#maxValueBytes) throw new InvalidValueError(`value is ${length} bytes encoded, over maxValueBytes (${this.#maxValueBytes})`);
-    return stored;
-  }
-
-  /**
-   * Decodes a read; counts the hit or miss, for the cache and for the node
-   * that answered. An undecodable value is a miss, counted as such too.
-   */
-  #answer(stored: StoredValue | undefined, tally: ReadTally, node: string, keepStamp: boolean): unknown {
-    let value: unknown;
-    if (stored !== undefined) {
-      try {
-        value = decodeStored(stored, this.#format);
-        if (!keepStamp && value instanceof Stamped) value = value.value;
-      } catch (error) {
-        value = undefined;
-        this.#reads.undecodable++;
-        tally.undecodable++;
-        debug('a value from %s could not be decoded (%s): answered as a miss', node, describeError(error));
-      }
-    }
-    if (value === undefined) {
-      this.#reads.misses++;
-      tally.misses++;
-    } else {
-      this.#reads.hits++;
-      tally.hits++;
-    }
-    return value;
   }
 }
 
