@@ -87,6 +87,21 @@ describe('Redis over TLS with an ACL user', () => {
     }
   });
 
+  it('setNodes dials a joining node with the TLS and login it is listed with', async () => {
+    const cache = await createCache({ backend: 'redis', nodes: [tlsRedis.address], tls: { ca: pki.ca }, auth: { username: 'app', password: PASSWORD }, timeouts }, { env: {} });
+    try {
+      const changes = await cache.setNodes([tlsRedis.address, { host: legacyRedis.host, port: legacyRedis.port, tls: false, auth: { password: LEGACY_PASSWORD } }]);
+      expect(changes.added).toEqual([legacyRedis.address]);
+      const keys = Array.from({ length: 40 }, (_, i) => `joined:${i}`);
+      await cache.mset(keys.map((key, i) => [key, i]));
+      expect(await cache.mget(keys)).toEqual(keys.map((_, i) => i));
+      expect(new Set(keys.map((key) => cache.nodeFor(key)))).toEqual(new Set([tlsRedis.address, legacyRedis.address]));
+      expect(cache.health().status).toBe('up');
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('reads SHARDCACHE_TLS_CA_FILE, SHARDCACHE_AUTH_USERNAME and SHARDCACHE_AUTH_PASSWORD_FILE', async () => {
     const { writeFileSync } = await import('node:fs');
     const passwordFile = `${pki.dir}/password`;
