@@ -8,8 +8,12 @@
  *   npm run bench -- soak --minutes 1   # only the named benchmarks (same as --only=soak)
  *   npx tsx run-all.ts [--quick] [--json] [--only=ring-lookup,mget] [name...]
  *
- * The soak (10 minutes by default, `--minutes N`) runs only when named: in
- * the default run it would more than double the time `npm run bench` takes.
+ * The soak (10 minutes by default, `--minutes N`) and the end-to-end run
+ * (about 5 minutes: PostgreSQL, three cache nodes, the product service and
+ * seven phases of load) run only when named: in the default run they would
+ * more than double the time `npm run bench` takes.
+ *
+ *   npm run bench -- end-to-end --quick   # about 2 minutes
  *
  * Each child is bounded in time and killed by PID if it overruns.
  */
@@ -19,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication', 'tls-gets'] as const;
 /** Run only when named (`--only=soak` or `soak`). */
-const ON_REQUEST = ['soak'] as const;
+const ON_REQUEST = ['soak', 'end-to-end'] as const;
 const KNOWN: readonly string[] = [...BENCHMARKS, ...ON_REQUEST];
 /** Node flags a benchmark needs (the soak forces a full GC before each memory sample). */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = { soak: ['--expose-gc'] };
@@ -30,11 +34,19 @@ const onlyFlag = args.find((a) => a.startsWith('--only='))?.slice('--only='.leng
 const only = onlyFlag || named.length > 0 ? [...(onlyFlag ?? []), ...named] : undefined;
 const passThrough = args.filter((a) => !a.startsWith('--only=') && !KNOWN.includes(a));
 const LIMIT_MS = QUICK ? 120_000 : 900_000;
-/** The soak's own length plus 3 minutes for servers, the final pass and the report. */
+/** The value of `--name N` or `--name=N` among the arguments, if given. */
+function flagValue(name: string): string | undefined {
+  const at = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  return at === -1 ? undefined : args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1];
+}
+/** The soak's own length plus 3 minutes for servers, the final pass and the report; the end-to-end run's phases plus 4 minutes. */
 function limitMs(name: string): number {
+  if (name === 'end-to-end') {
+    const seconds = Number(flagValue('--phase-seconds') ?? (QUICK ? 8 : 30));
+    return 240_000 + 7 * ((Number.isFinite(seconds) && seconds > 0 ? seconds : 30) + 10) * 1000;
+  }
   if (name !== 'soak') return LIMIT_MS;
-  const at = args.findIndex((a) => a === '--minutes' || a.startsWith('--minutes='));
-  const minutes = at === -1 ? (QUICK ? 1 : 10) : Number(args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1]);
+  const minutes = Number(flagValue('--minutes') ?? (QUICK ? 1 : 10));
   return (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 600_000) + 180_000;
 }
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -46,6 +46,7 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_TIMEOUT_GET_RETRIES: number('timeouts', 'getRetries'),
   SHARDCACHE_HEALTH_FAILURE_LIMIT: number('health', 'failureLimit'),
   SHARDCACHE_HEALTH_RETRY_TIMEOUT_MS: number('health', 'retryTimeoutMs'),
+  SHARDCACHE_HEALTH_MAX_RETRY_TIMEOUT_MS: number('health', 'maxRetryTimeoutMs'),
   SHARDCACHE_HEALTH_MAX_EJECTED_FRACTION: number('health', 'maxEjectedFraction'),
   SHARDCACHE_HEALTH_FAILOVER_TTL_SECONDS: number('health', 'failoverTtlSeconds'),
   SHARDCACHE_HEALTH_MIN_HIT_RATE: number('health', 'minHitRate'),

@@ -223,7 +223,8 @@ describe.each(['memory', 'redis', 'memcached'] as const)('%s: fuzzed calls', (ba
         // The server applied the TTL asked for (over 30 days memcached takes a date; the adapter converts).
         const left = backend === 'redis' ? await redisTtl(ownerOf(key), key) : await memcachedTtl(ownerOf(key), key);
         expect(left, `${context}: server TTL`).toBeGreaterThanOrEqual(ttl - 2);
-        expect(left, `${context}: server TTL`).toBeLessThanOrEqual(ttl + 1);
+        // memcached's clock is a once-a-second timer that lags on a loaded machine: a date-form TTL can read back 2 s long.
+        expect(left, `${context}: server TTL`).toBeLessThanOrEqual(ttl + (backend === 'memcached' ? 2 : 1));
       }
       if (ttl === 0 && backend !== 'memory') {
         const left = backend === 'redis' ? await redisTtl(ownerOf(key), key) : await memcachedTtl(ownerOf(key), key);

@@ -103,6 +103,8 @@ interface Registry {
   readonly servers: Set<Instance>;
   readonly children: Set<ChildProcess>;
   readonly dirs: Set<string>;
+  /** Servers started detached by another tool (pg_ctl's postmaster): PID -> temp dir. */
+  detached?: Map<number, string>;
   watchdog?: ChildProcess | null;
 }
 
@@ -116,6 +118,10 @@ function createRegistry(): Registry {
   // on stopped processes too, so paused servers die as well.
   process.once('exit', () => {
     for (const child of created.children) signal(child, 'SIGKILL');
+    for (const [pid, dir] of created.detached ?? []) {
+      killIfServer(pid);
+      rmSync(dir, { recursive: true, force: true });
+    }
     for (const dir of created.dirs) rmSync(dir, { recursive: true, force: true });
   });
   return created;
@@ -148,7 +154,7 @@ function reap() {
   for (const [pid, dir] of live) {
     try {
       const command = proc ? fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8') : 'unknown';
-      if (!proc || /redis-server|memcached/.test(command)) process.kill(pid, 'SIGKILL');
+      if (!proc || /redis-server|memcached|postgres/.test(command)) process.kill(pid, 'SIGKILL');
     } catch {}
     try { if (dir) fs.rmSync(dir, { recursive: true, force: true }); } catch {}
   }
@@ -175,6 +181,31 @@ function watch(line: string): void {
     }
   }
   registry.watchdog?.stdin?.write(`${line}\n`);
+}
+
+/**
+ * Puts a server this module did not spawn under the same orphan protection:
+ * PostgreSQL's postmaster, which pg_ctl detaches, so it is no child of this
+ * process. If this process dies first, the watchdog (or the exit handler)
+ * SIGKILLs it by PID and removes `dir`. Returns the call that takes it off
+ * again once it has been stopped.
+ */
+export function watchDetached(pid: number, dir: string): () => void {
+  (registry.detached ??= new Map()).set(pid, dir);
+  watch(`+\t${pid}\t${dir}`);
+  return () => {
+    registry.detached?.delete(pid);
+    watch(`-\t${pid}`);
+  };
+}
+
+/** SIGKILL, only if `pid` is still one of the servers this module knows how to start (PIDs get reused). */
+function killIfServer(pid: number): void {
+  try {
+    if (/redis-server|memcached|postgres/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))) process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already, or no /proc
+  }
 }
 
 export function startRedis(opts: StartOptions = {}): Promise<ServerProcess> {

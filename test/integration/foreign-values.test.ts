@@ -66,13 +66,22 @@ describe('memcached pool shared with pylibmc', () => {
     await stopAll();
   });
 
+  /** A prefix (from a bounded search) under which `keys` are owned by every node of the pool. */
+  function spanningPrefix(keys: readonly string[]): string {
+    for (let attempt = 0; attempt < 1_000; attempt++) {
+      const prefix = attempt === 0 ? '' : `${attempt}:`;
+      if (pool.every((server) => keys.some((key) => cache.nodeFor(`${prefix}${key}`) === server.address))) return prefix;
+    }
+    throw new Error('no prefix in 1,000 puts these keys on every node');
+  }
+
   /** The flags and bytes memcached holds under `key`, from the node shardcache routes it to. */
   async function storedItem(key: string) {
     return raw[pool.findIndex((server) => server.address === cache.nodeFor(key))]!.get(key);
   }
 
   it('reads what pylibmc wrote: text, int, bool, bytes starting 0x00-0x02 typed or intact, and a pickle as its exact bytes', async () => {
-    const written: [string, string, unknown, unknown][] = [
+    const listed: [string, string, unknown, unknown][] = [
       ['py:text', 'text', 'héllo wörld', 'héllo wörld'],
       ['py:int', 'int', '42', 42],
       ['py:int-big', 'int', String(2n ** 70n), 2n ** 70n],
@@ -83,11 +92,14 @@ describe('memcached pool shared with pylibmc', () => {
       ['py:bytes-02', 'bytes', b64([0x02, 0x78, 0x79, 0x7a]), Buffer.from([0x02, 0x78, 0x79, 0x7a])],
       ['py:pickle', 'pickle', { a: 1 }, undefined],
     ];
+    // Placement depends on the servers' ports: pick a key prefix that puts these keys on both nodes.
+    const prefix = spanningPrefix(listed.map(([key]) => key));
+    const written = listed.map(([key, ...rest]) => [`${prefix}${key}`, ...rest] as [string, string, unknown, unknown]);
     await pylibmc(pool, written.map(([key, kind, value]) => [key, kind, value]));
     const keys = written.map(([key]) => key);
-    const pickle = (await storedItem('py:pickle'))!;
+    const pickle = (await storedItem(`${prefix}py:pickle`))!;
     expect(pickle.flags, "pylibmc's pickle flag").toBe(1);
-    const expected = written.map(([key, , , value]) => (key === 'py:pickle' ? Buffer.from(pickle.bytes) : value));
+    const expected = written.map(([key, , , value]) => (key === `${prefix}py:pickle` ? Buffer.from(pickle.bytes) : value));
     expect(pool.every((server) => keys.some((key) => cache.nodeFor(key) === server.address)), 'the keys span both nodes').toBe(true);
 
     const single: unknown[] = [];
