@@ -21,7 +21,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication'] as const;
+const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication', 'tls-gets'] as const;
 /** Run only when named (`--only=soak` or `soak`). */
 const ON_REQUEST = ['soak', 'end-to-end'] as const;
 const KNOWN: readonly string[] = [...BENCHMARKS, ...ON_REQUEST];
