@@ -136,9 +136,10 @@ export interface HealthOptions {
   /** Deadline of one probe (a no-op request on a fresh connection). @default 250 */
   probeTimeoutMs?: number;
   /**
-   * Largest share of the nodes that may be ejected at once. Past it, failing
-   * nodes stay on the ring behind their breakers (fail open), so a network
-   * blip cannot pile the whole keyspace onto a few servers. @default 0.5
+   * Largest share of the nodes that may be ejected at once (one node always
+   * stays on the ring, even at 1). Past it, failing nodes stay on the ring
+   * behind their breakers (fail open), so a network blip cannot pile the
+   * whole keyspace onto a few servers. @default 0.5
    */
   maxEjectedFraction?: number;
   /** TTL cap for writes that land on a stand-in while the owner is ejected. @default 60 */
