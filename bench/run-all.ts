@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareToBaseline, describeVerdict, parseBaseline, ratiosOf, type RecordedRatio } from './lib/baseline.js';
 
-const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication'] as const;
+const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication', 'tls-gets'] as const;
 /** Run only when named (`--only=soak` or `soak`). */
 const ON_REQUEST = ['soak', 'end-to-end'] as const;
 const KNOWN: readonly string[] = [...BENCHMARKS, ...ON_REQUEST];

@@ -2,6 +2,7 @@
 # The whole test suite on a fresh Debian machine with Node.js:
 #   1. installs redis-server, memcached and postgresql from Debian packages when missing
 #      (the tests start their own processes on free loopback ports), and
+#      openssl and sasl2-bin (saslpasswd2) for the TLS and login tests, and
 #      python3-pylibmc (the foreign-values test drives a real pylibmc);
 #   2. installs the npm dependencies and builds dist/;
 #   3. type-checks, then runs every test tier;
@@ -13,6 +14,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)  # socket counters in the batching test
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # throwaway CA and server certificates for the TLS tests
+{ command -v saslpasswd2 || test -x /usr/sbin/saslpasswd2; } >/dev/null 2>&1 || missing+=(sasl2-bin libsasl2-modules)  # memcached SASL users (and the PLAIN mechanism) for the login tests
 # The product-service test's database; Debian keeps the binaries off the PATH, in /usr/lib/postgresql/<major>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 /usr/bin/python3 -c 'import pylibmc' >/dev/null 2>&1 || missing+=(python3-pylibmc)  # pylibmc on a shared pool (foreign-values test)

@@ -36,12 +36,15 @@ import { ReplicaRouter } from './routing/replica-router.js';
 import { StaleCopies } from './routing/stale-copies.js';
 import { Warmup } from './routing/warmup.js';
 import { PoolChange } from './routing/pool-change.js';
-import { ClosedError } from './errors.js';
+import { AuthError, ClosedError, TlsError } from './errors.js';
 import { loadXxhash32 } from './ring/xxhash.js';
 import { attachLocalTier } from './local/attach.js';
 
 /** First wait before copies that missed a write are repaired (doubling while repairs fail, up to `health.retryTimeoutMs`). */
 const STALE_REPAIR_DELAY_MS = 100;
+
+/** How much longer createCache waits for a first connection than the adapters' own `connectMs`. */
+const CONNECT_GRACE_MS = 50;
 
 const nodesByCache = new WeakMap<ShardedCache, readonly CacheNode[]>();
 /** Tells caches apart on the process-wide diagnostics channel. */
@@ -90,8 +93,10 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   }
   // Bounded here, not only in the adapters: a server that accepts and never
   // answers completes memcached's TCP connect but not its first no-op.
-  const { connectMs } = resolved.timeouts;
-  await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
+  // A little past the adapters' own connect timeouts, so that theirs (a TLS handshake timeout, say) is the failure recorded.
+  const connectMs = resolved.timeouts.connectMs + CONNECT_GRACE_MS;
+  const connections = await Promise.allSettled(nodes.map((node) => withDeadline(node.backend.connect(), connectMs, node.address, 'connect')));
+  await failIfEveryNodeRefusesUs(connections, nodes, detachMetrics);
   // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
@@ -164,14 +169,45 @@ function createReplicaRouting(membership: NodeMembership, values: Values, option
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {
   const { timeouts } = options;
+  const security = securityOf(node, options);
   switch (options.backend) {
     case 'redis':
-      return new RedisBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
+      return new RedisBackend(node, { ...timeouts, ...security, maxValueBytes: options.maxValueBytes });
     case 'memcached':
-      return new MemcachedBackend(node, { ...timeouts, maxValueBytes: options.maxValueBytes });
+      return new MemcachedBackend(node, { ...timeouts, ...security, maxValueBytes: options.maxValueBytes });
     case 'memory':
       return new MemoryBackend(node, { maxEntries: options.memory.maxEntriesPerNode });
   }
+}
+
+/**
+ * A wrong password or CA on every node is a configuration mistake, not an
+ * outage: `createCache` rejects with the first node's `AuthError` or
+ * `TlsError` (untrusted certificate, host name mismatch) rather than start
+ * a cache whose every read is a miss. One node that connects is enough to
+ * start; the others back off and are probed.
+ */
+async function failIfEveryNodeRefusesUs(connections: readonly PromiseSettledResult<void>[], nodes: readonly CacheNode[], detachMetrics: (() => void) | undefined): Promise<void> {
+  const refusals = connections.flatMap((outcome) => (outcome.status === 'rejected' && isConfigurationRefusal(outcome.reason) ? [outcome.reason as Error] : []));
+  if (refusals.length === 0 || refusals.length < connections.length) return;
+  detachMetrics?.();
+  for (const node of nodes) node.close();
+  await Promise.all(nodes.map((node) => node.backend.close()));
+  throw refusals[0];
+}
+
+function isConfigurationRefusal(error: unknown): boolean {
+  return error instanceof AuthError || (error instanceof TlsError && (error.reason === 'untrusted-certificate' || error.reason === 'hostname-mismatch'));
+}
+
+/** The node's own TLS and login, else the cache's; a refused one is retried at the pace of a dead node's probes. */
+function securityOf(node: ResolvedNode, options: ResolvedOptions) {
+  return {
+    tls: node.tls === undefined ? options.tls : node.tls || undefined,
+    auth: node.auth ?? options.auth,
+    setupRetryMs: options.health.retryTimeoutMs,
+    maxSetupRetryMs: options.health.maxRetryTimeoutMs,
+  };
 }
 
 /** A value's encoded size, the local tier's measure of its bytes; `undefined` when the codec refuses it. */

@@ -222,3 +222,71 @@ export class UnsupportedOperationError extends ShardcacheError {
     super('SHARDCACHE_UNSUPPORTED', message);
   }
 }
+
+/**
+ * A node refused this client's login: Redis AUTH (an ACL user, or the
+ * password alone) or memcached SASL PLAIN. A configuration problem, not an
+ * outage: the node is backed off like a dead one, reads are misses, writes
+ * reject with this. It names the node and the user, never the secret.
+ * Code `SHARDCACHE_AUTH`.
+ * @example
+ * // AuthError: 10.0.0.1:6379 refused the login of user "app": wrong password, or the user is unknown or disabled
+ * error.node;     // '10.0.0.1:6379'
+ * error.username; // 'app' (undefined: a password alone, Redis's legacy AUTH)
+ * error.reason;   // 'rejected'
+ */
+export class AuthError extends ShardcacheError {
+  static {
+    brand(this, 'AuthError');
+  }
+
+  /** `host:port` of the node that refused the login. */
+  readonly node: string;
+  /** The user that was refused; `undefined` for a password alone (Redis legacy AUTH, user `default`). */
+  readonly username: string | undefined;
+  /**
+   * `rejected`: wrong password, or the user is unknown or disabled. Redis
+   * (`WRONGPASS`) and memcached SASL (status 0x20) answer these three with one
+   * reply, on purpose, so a client cannot tell them apart.
+   * `required`: the server asks for a login and none is configured (`auth`).
+   */
+  readonly reason: 'rejected' | 'required';
+
+  constructor(node: string, username: string | undefined, reason: AuthError['reason'], message: string) {
+    super('SHARDCACHE_AUTH', `${node}: ${message}`);
+    this.node = node;
+    this.username = username;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The TLS connection to a node could not be set up. Like `AuthError`, a
+ * configuration problem: the node is backed off like a dead one, reads are
+ * misses, writes reject with this. Code `SHARDCACHE_TLS`.
+ * @example
+ * // TlsError: 10.0.0.1:6379: the server's certificate is not trusted (SELF_SIGNED_CERT_IN_CHAIN): give its CA in tls.ca
+ */
+export class TlsError extends ShardcacheError {
+  static {
+    brand(this, 'TlsError');
+  }
+
+  /** `host:port` of the node. */
+  readonly node: string;
+  /**
+   * `untrusted-certificate`: the certificate chain does not lead to a trusted
+   * CA (`tls.ca`), or it expired. `hostname-mismatch`: the certificate is not
+   * for this host (`tls.servername`). `handshake-timeout`: the TCP connection
+   * opened but TLS did not complete within `timeouts.connectMs` (often a port
+   * that does not speak TLS). `handshake-failed`: any other TLS failure (no
+   * common protocol version or cipher, a client certificate refused).
+   */
+  readonly reason: 'untrusted-certificate' | 'hostname-mismatch' | 'handshake-timeout' | 'handshake-failed';
+
+  constructor(node: string, reason: TlsError['reason'], message: string) {
+    super('SHARDCACHE_TLS', `${node}: ${message}`);
+    this.node = node;
+    this.reason = reason;
+  }
+}

@@ -35,9 +35,12 @@ export type {
   RingOptions,
   ShardcacheOptions,
   TimeoutOptions,
+  TlsOption,
+  AuthOptions,
   WarmupOptions,
 } from './config/options.js';
 export {
+  AuthError,
   BreakerOpenError,
   ClosedError,
   ConfigError,
@@ -47,6 +50,7 @@ export {
   InvalidValueError,
   NodeError,
   ShardcacheError,
+  TlsError,
   UnsupportedOperationError,
   WriteFailedError,
 } from './errors.js';

@@ -21,6 +21,8 @@ export interface IoredisPeerOptions {
   readonly autoPipelining?: boolean;
   /** How `mget` is done: one MGET per node in parallel, or a Promise.all of single GETs. */
   readonly mget?: MgetStyle;
+  /** More ioredis options (TLS, a login), for peers of the same server setup as shardcache's. */
+  readonly redis?: RedisOptions;
 }
 
 function client(address: string, extra: RedisOptions): Redis {
@@ -34,7 +36,7 @@ async function connected(clients: readonly Redis[]): Promise<void> {
 }
 
 export async function ioredisRingPeer(name: string, addresses: readonly string[], options: IoredisPeerOptions = {}): Promise<Peer> {
-  const extra: RedisOptions = options.autoPipelining ? { enableAutoPipelining: true } : {};
+  const extra: RedisOptions = { ...(options.autoPipelining ? { enableAutoPipelining: true } : {}), ...options.redis };
   const nodes: NodeClient<Redis>[] = addresses.map((address) => ({ address, ...hostPort(address), weight: 1, client: client(address, extra) }));
   await connected(nodes.map((n) => n.client));
   const ring = Ring.build(nodes, { ...DEFAULTS.ring });

@@ -24,6 +24,11 @@
  * So memjs's `timeout` (seconds, per outstanding request) is set out of the
  * way; shardcache's per-operation deadlines answer the caller long before.
  *
+ * TLS (`tls`) and the SASL login (`auth`) of every Server are
+ * MemcachedSecurity's (memcached-security.ts). A login or TLS set-up the
+ * server refuses fails requests at once with the stored `AuthError` /
+ * `TlsError` until the next attempt is due; `connect()` (probes) always tries.
+ *
  * Every reply byte passes `guardMemjsReplies` (reply-guard.ts) before memjs
  * buffers it: no frame over `maxValueBytes` + 64 KiB is buffered, and a bad
  * header, a huge length or an answer to no waiting request fails the waiting
@@ -35,6 +40,8 @@ import { NodeError } from '../errors.js';
 import type { Socket } from 'node:net';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
+import type { ConnectionSetupOptions } from './connection-failure.js';
+import { MEMJS_AUTH_FAILED, MemcachedSecurity } from './memcached-security.js';
 import { keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
 
@@ -51,11 +58,13 @@ const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
 const NO_FLAGS_NO_EXPIRY = Buffer.alloc(8);
 const EMPTY = Buffer.alloc(0);
 
-export interface MemcachedBackendOptions {
+export interface MemcachedBackendOptions extends ConnectionSetupOptions {
   readonly connectMs: number;
   /** Largest value the cache stores: a longer reply frame is a protocol error (see reply-guard.ts). */
   readonly maxValueBytes: number;
 }
+
+export { MEMJS_AUTH_FAILED };
 
 const MEMJS_REQUEST_TIMEOUT_SECONDS = 60;
 
@@ -68,15 +77,18 @@ export class MemcachedBackend implements Backend {
   #opaque = 0;
   #closed = false;
   readonly #tunedSockets = new WeakSet<Socket>();
+  readonly #security: MemcachedSecurity;
 
   constructor(node: BackendNode, options: MemcachedBackendOptions) {
     this.address = node.address;
+    this.#security = new MemcachedSecurity(this.address, options);
     this.#newServer = () => {
-      const server = new Server(node.host, node.port, undefined, undefined, {
+      const server = new Server(node.host, node.port, ...this.#security.login, {
         timeout: MEMJS_REQUEST_TIMEOUT_SECONDS,
         conntimeout: options.connectMs / 1000,
         keepAlive: true,
       });
+      this.#security.configure(server);
       guardMemjsReplies(server, node.address, options.maxValueBytes, () => {
         // The guard dropped this Server's connection. A memjs Server that
         // reconnects can lose its new socket to the old one's late 'close'
@@ -88,8 +100,9 @@ export class MemcachedBackend implements Backend {
     this.#server = this.#newServer();
   }
 
+  /** One no-op on the connection; tried even while a refused login or TLS set-up is being backed off (probes call this). */
   connect(): Promise<void> {
-    return this.ping();
+    return this.#exchange(Utils.makeRequestBuffer(OPCODE.noop, EMPTY, EMPTY, EMPTY, this.#nextOpaque()), false, () => {}, undefined, true);
   }
 
   get(key: string): Promise<StoredValue | undefined> {
@@ -247,8 +260,11 @@ export class MemcachedBackend implements Backend {
    * resolves with `result()`. An exception thrown by `onFrame` rejects the
    * request.
    */
-  #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T): Promise<T> {
+  #exchange<T = void>(frames: Buffer, quiet: boolean, onFrame: FrameHandler, result?: () => T, explicitAttempt = false): Promise<T> {
     if (this.#closed) return Promise.reject(new NodeError(this.address, 'unavailable', 'the memcached connection is closed'));
+    // A refused login or TLS set-up: no new connection per request; fail with the reason until an attempt is due.
+    const refusal = this.#security.refusalBlocking(this.#connected(), explicitAttempt);
+    if (refusal !== undefined) return Promise.reject(refusal);
     const opaque = frames.readUInt32BE(12);
     return new Promise<T>((resolve, reject) => {
       let failure: unknown;
@@ -260,6 +276,7 @@ export class MemcachedBackend implements Backend {
             failure ??= error;
           }
           const ended = !quiet || response.header.totalBodyLength === 0;
+          this.#security.answered();
           if (ended) {
             if (failure === undefined) resolve(result?.() as T);
             else reject(failure);
@@ -267,15 +284,20 @@ export class MemcachedBackend implements Backend {
         },
         { quiet },
       );
-      this.#server.onResponse(opaque, handler);
       this.#server.onError(opaque, (error: unknown) => {
         // A NodeError is the reply guard's verdict; anything else is memjs losing the connection.
         if (error instanceof NodeError) reject(error);
-        else reject(new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)})`, { cause: redact(error) }));
+        else reject(this.#security.failureOf(error) ?? new NodeError(this.address, 'unavailable', `memcached is unavailable (${errorCode(error)}${this.#security.resetHint(error)})`, { cause: redact(error) }));
       });
+      this.#server.onResponse(opaque, handler);
       this.#server.write(frames);
       this.#tuneSocket();
     });
+  }
+
+  /** memjs's Server has a connection that finished its login. */
+  #connected(): boolean {
+    return (this.#server as unknown as { connected?: boolean }).connected === true;
   }
 
   /** memjs leaves Nagle's algorithm on; its socket (an internal, `_socket`, present once connected) gets `noDelay`. */

@@ -18,22 +18,29 @@
  * - reconnection follows `timeouts.connectRetries`/`connectBackoffMs`; after
  *   that the client rests until a command or a health probe wakes it.
  *
+ * TLS (`tls`) and the login (`auth`) are RedisSecurity's (redis-security.ts):
+ * a login or TLS set-up the server refuses stops ioredis's reconnecting, and
+ * requests fail at once with the `AuthError`/`TlsError` until the next
+ * attempt is due; errors never carry `command.args`.
+ *
  * Every reply byte passes `guardRedisReplies` (reply-guard.ts) before ioredis
  * decodes it: no element over `maxValueBytes` + 64 KiB is buffered, and
  * garbage, a huge length or an unasked-for reply fails the waiting commands
  * with a `protocol` NodeError and drops the connection.
  */
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { NodeError } from '../errors.js';
+import { NodeError, type AuthError, type TlsError } from '../errors.js';
 import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
+import type { ConnectionSetupOptions } from './connection-failure.js';
+import { RedisSecurity } from './redis-security.js';
 import { codeOf, redisReplyReason } from './redis-replies.js';
 import { guardRedisReplies } from './reply-guard.js';
 
 /** Redis keys are binary-safe; 64 KiB keeps a typo'd key from becoming a memory problem. */
 export const REDIS_KEY_RULES: KeyRules = { maxKeyBytes: 64 * 1024, forbidSpaceAndControl: false };
 
-export interface RedisBackendOptions {
+export interface RedisBackendOptions extends ConnectionSetupOptions {
   readonly connectMs: number;
   /** Reconnection attempts after a connection is lost or refused, then the client rests until used or probed. */
   readonly connectRetries: number;
@@ -51,11 +58,14 @@ export interface ConnectionWatcher {
 export class RedisBackend implements Backend {
   readonly address: string;
   readonly #client: Redis;
+  readonly #security: RedisSecurity;
   #closed = false;
 
   constructor(node: BackendNode, options: RedisBackendOptions) {
     this.address = node.address;
+    this.#security = new RedisSecurity(node, options);
     this.#client = new Redis({
+      ...this.#security.clientOptions(),
       host: node.host,
       port: node.port,
       lazyConnect: true,
@@ -68,11 +78,12 @@ export class RedisBackend implements Backend {
       // ioredis half-closes and waits this long for the server's FIN before
       // destroying the socket; a hung server never sends it.
       disconnectTimeout: 0,
-      retryStrategy: (attempt: number) => (attempt <= options.connectRetries ? options.connectBackoffMs : null),
+      // No reconnecting of its own after a refused login or TLS set-up: RedisSecurity paces those.
+      retryStrategy: (attempt: number) => this.#security.reconnectDelay(attempt <= options.connectRetries ? options.connectBackoffMs : null),
     });
     // Without a listener an 'error' event would crash the process; failures
-    // reach callers through rejected commands instead.
-    this.#client.on('error', () => {});
+    // reach callers through rejected commands instead, set-up failures through RedisSecurity.
+    this.#security.watch(this.#client, () => this.#closed);
     guardRedisReplies(this.#client, this.address, options.maxValueBytes);
   }
 
@@ -86,6 +97,7 @@ export class RedisBackend implements Backend {
     }
     const status = this.#client.status;
     if (status === 'ready') return;
+    this.#security.attempting();
     try {
       if (status === 'reconnecting') {
         // Waiting out ioredis's reconnection backoff: cancel it and connect
@@ -101,6 +113,8 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.#nodeError(error);
     }
+    // With a login, ioredis reports 'ready' only once AUTH succeeded; a refusal ends the attempt with a close.
+    if (this.#client.status !== 'ready' && this.#security.failure !== undefined) throw this.#security.failure;
   }
 
   /** Resolves once the client has ended (its closing socket gone). */
@@ -212,7 +226,10 @@ export class RedisBackend implements Backend {
    * tier's invalidation connection. Not connected; the caller owns it.
    */
   duplicate(overrides: Partial<RedisOptions>): Redis {
-    return this.#client.duplicate(overrides);
+    // Its own TLS dialler, its AUTH arguments hidden, and a refused login waited out as the data client does.
+    const client = this.#client.duplicate(this.#security.duplicateOptions(overrides));
+    this.#security.watchDuplicate(client);
+    return client;
   }
 
   /** One command, as given, on the current connection (CLIENT TRACKING). */
@@ -254,7 +271,7 @@ export class RedisBackend implements Backend {
   }
 
   #wakeIfEnded(): void {
-    if (this.#client.status === 'end' && !this.#closed) this.#client.connect().catch(() => {});
+    if (this.#client.status === 'end' && !this.#closed && this.#security.mayAttempt()) this.#client.connect().catch(() => {});
   }
 
   readonly #fail = (error: unknown): never => {
@@ -265,16 +282,20 @@ export class RedisBackend implements Backend {
    * ioredis errors can carry `command.args` (an AUTH password, the values
    * written): keep only the class, code and message.
    */
-  #nodeError(error: unknown): NodeError {
+  #nodeError(error: unknown): NodeError | AuthError | TlsError {
     // The reply guard's own verdict, already redacted.
     if (error instanceof NodeError) return error;
+    const setupFailure = this.#security.failureOf(error) ?? (error instanceof ReplyError ? undefined : this.#security.failure);
+    if (setupFailure !== undefined) return setupFailure;
     const original = error as { name?: string; code?: string; message?: string };
-    const cause = Object.assign(new Error(original.message ?? String(error)), { name: original.name ?? 'Error', code: original.code });
+    // Redis error replies can quote a command's arguments: the login is scrubbed from the text.
+    const text = this.#security.scrub(original.message ?? String(error));
+    const cause = Object.assign(new Error(text), { name: original.name ?? 'Error', code: original.code });
     if (error instanceof ReplyError) {
       const message = original.message ?? '';
       return new NodeError(this.address, redisReplyReason(message), `redis replied ${codeOf(message)}`, { cause });
     }
-    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'})`, { cause });
+    return new NodeError(this.address, 'unavailable', `redis is unavailable (${original.code ?? original.message ?? 'error'}${this.#security.resetHint(error)})`, { cause });
   }
 }
 

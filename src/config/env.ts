@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { ShardcacheOptions } from './options.js';
+import { securityOptionsFromEnv } from './security-env.js';
 
 type Setter = (options: Record<string, unknown>, raw: string, variable: string) => void;
 /** The names of `T`'s options that a text can hold (a string or number, alone or in a union such as `codec`), from the types: a misspelt name does not compile. */
@@ -77,6 +78,8 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
     const raw = env[variable];
     if (raw !== undefined && raw !== '') set(options, raw, variable);
   }
+  // TLS and login variables read files and hold secrets: their own module (security-env.ts).
+  Object.assign(options, securityOptionsFromEnv(env));
   return options as ShardcacheOptions;
 }
 

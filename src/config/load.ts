@@ -41,7 +41,8 @@ function mergeOver(base: Record<string, unknown>, top: Record<string, unknown>):
   for (const [key, value] of Object.entries(top)) {
     if (value === undefined) continue;
     const under = merged[key];
-    merged[key] = isPlainObject(value) && isPlainObject(under) ? { ...under, ...value } : value;
+    // A login is one thing: the caller's auth replaces the environment's whole, never mixes a user of one with the password of the other.
+    merged[key] = key !== 'auth' && isPlainObject(value) && isPlainObject(under) ? { ...under, ...value } : value;
   }
   return merged;
 }

@@ -1,9 +1,13 @@
 /**
  * Parses node specs: `host:port`, `host:port:weight`, `[v6addr]:port[:weight]`,
- * or `{ host, port, weight?, name? }`. Hosts are kept as written, never
- * resolved: the ring hashes the configured text, as libmemcached does.
+ * each optionally `user:pass@` first, or `{ host, port, weight?, name?, tls?, auth? }`.
+ * Hosts are kept as written, never resolved: the ring hashes the configured
+ * text, as libmemcached does. Credentials never reach the address (which
+ * names the node everywhere) nor an error message.
  */
 import { ConfigError } from '../errors.js';
+import { redactAddressText, stringifyRedacted } from '../secrets.js';
+import { resolveAuth, resolveTls, splitAddressCredentials } from './security.js';
 import type { NodeObject, NodeSpec, ResolvedNode } from './options.js';
 
 /**
@@ -14,7 +18,7 @@ import type { NodeObject, NodeSpec, ResolvedNode } from './options.js';
 const MAX_WEIGHT = 2 ** 32 - 1;
 
 /** The fields of a node object, tied to `NodeObject` both ways. */
-const NODE_FIELDS: readonly string[] = Object.keys({ host: true, port: true, weight: true, name: true } satisfies Record<keyof NodeObject, true>);
+const NODE_FIELDS: readonly string[] = Object.keys({ host: true, port: true, weight: true, name: true, tls: true, auth: true } satisfies Record<keyof NodeObject, true>);
 
 const HOST_PORT = /^(?<host>\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(?<port>\d+)(?::(?<weight>[^:]+))?$/;
 
@@ -25,28 +29,33 @@ export function parseNodeSpec(spec: unknown, option: string): ResolvedNode {
 }
 
 function parseNodeString(text: string, option: string): ResolvedNode {
-  const match = HOST_PORT.exec(text.trim());
+  const { address, auth } = splitAddressCredentials(text.trim(), option);
+  const match = HOST_PORT.exec(address);
   if (!match?.groups) {
-    throw new ConfigError(option, `expected "host:port" or "host:port:weight", got ${JSON.stringify(text)}`);
+    throw new ConfigError(option, `expected "host:port" or "host:port:weight" (optionally "user:password@" first), got ${describe(text)}`);
   }
   const { host, port, weight } = match.groups as { host: string; port: string; weight?: string };
-  return build(host, Number(port), weight === undefined ? 1 : Number(weight), undefined, option, text);
+  const node = build(host, Number(port), weight === undefined ? 1 : Number(weight), undefined, option, text);
+  return auth === undefined ? node : { ...node, auth };
 }
 
 function parseNodeObject(spec: Record<string, unknown>, option: string): ResolvedNode {
   for (const key of Object.keys(spec)) {
     if (!NODE_FIELDS.includes(key)) {
-      throw new ConfigError(`${option}.${key}`, 'unknown node field; expected host, port, weight or name');
+      throw new ConfigError(`${option}.${key}`, 'unknown node field; expected host, port, weight, name, tls or auth');
     }
   }
-  const { host, port, weight = 1, name } = spec;
+  const { host, port, weight = 1, name, tls, auth } = spec;
   if (typeof host !== 'string' || host.length === 0 || /\s/.test(host)) {
     throw new ConfigError(`${option}.host`, `expected a host name or address, got ${describe(host)}`);
   }
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new ConfigError(`${option}.name`, `expected a non-empty string, got ${describe(name)}`);
   }
-  return build(host, port, weight, name, option, spec);
+  const node = build(host, port, weight, name, option, spec);
+  const ownTls = resolveTls(tls, `${option}.tls`);
+  const ownAuth = resolveAuth(auth, `${option}.auth`);
+  return { ...node, ...(ownTls === undefined ? {} : { tls: ownTls }), ...(ownAuth === undefined ? {} : { auth: ownAuth }) };
 }
 
 function build(host: string, port: unknown, weight: unknown, name: string | undefined, option: string, raw: unknown): ResolvedNode {
@@ -63,19 +72,20 @@ function build(host: string, port: unknown, weight: unknown, name: string | unde
 
 /**
  * The value as a message can quote it: strings and JSON as text, anything
- * else by its type. Never throws (a null-prototype object has no string
- * form, a BigInt no JSON) and stays short.
+ * else by its type, secrets redacted (passwords, keys, the password of a
+ * `user:pass@host` string). Never throws (a null-prototype object has no
+ * string form, a BigInt no JSON) and stays short.
  */
 export function describe(value: unknown): string {
   let text: string;
-  if (typeof value === 'string') text = JSON.stringify(value);
+  if (typeof value === 'string') text = JSON.stringify(redactAddressText(value));
   else if (typeof value === 'number' || typeof value === 'boolean' || value == null) text = String(value);
   else if (typeof value === 'bigint') text = `${value}n`;
   else if (typeof value === 'symbol') text = String(value);
   else if (typeof value === 'function') text = 'a function';
   else {
     try {
-      text = JSON.stringify(value) ?? typeof value;
+      text = stringifyRedacted(value) ?? typeof value;
     } catch {
       text = typeof value;
     }

@@ -3,7 +3,9 @@
  * resolved shape the rest of the library works with. Units live in names.
  * Validation lives in `validate.ts`; nothing else reads raw options.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Codec, CodecName } from '../codec/codec.js';
+import type { Credentials, TlsSettings } from '../secrets.js';
 
 /**
  * What the nodes are: `'redis'` (ioredis), `'memcached'` (memjs, binary
@@ -41,6 +43,34 @@ export interface NodeObject {
    * @default undefined (the address is hashed)
    */
   name?: string;
+  /** This node's TLS, instead of the cache-wide `tls`; `false` dials it in plain TCP. @default the cache-wide `tls` */
+  tls?: TlsOption;
+  /** This node's login, instead of the cache-wide `auth`. @default the cache-wide `auth` */
+  auth?: AuthOptions;
+}
+
+/**
+ * `tls`: `true` dials every node over TLS with Node's defaults (system CAs,
+ * host name checked); an object is handed to `tls.connect` (`ca`, `cert`,
+ * `key`, `servername`, `rejectUnauthorized`, `minVersion`...).
+ * @example
+ * { tls: { ca: readFileSync('/etc/cache/ca.pem') } }
+ */
+export type TlsOption = boolean | ConnectionOptions;
+
+/**
+ * `auth`: the login every node is sent. Redis: an ACL user (`AUTH username
+ * password`), or the password alone (legacy `AUTH password`, user `default`).
+ * Memcached: SASL PLAIN (memcached `-S`), which needs `username`. The
+ * password never appears in an error, event, log line, report or metric.
+ * @example
+ * { auth: { username: 'app', password: process.env.CACHE_PASSWORD } }
+ */
+export interface AuthOptions {
+  /** ACL (Redis 6+) or SASL user. @default undefined (Redis: the password alone, for user `default`) */
+  username?: string;
+  /** The password. Required. */
+  password: string;
 }
 
 /** `ring`: how keys are placed on the nodes. */
@@ -117,9 +147,10 @@ export interface HealthOptions {
   /** Deadline of one probe (a no-op request on a fresh connection). @default 250 */
   probeTimeoutMs?: number;
   /**
-   * Largest share of the nodes that may be ejected at once. Past it, failing
-   * nodes stay on the ring behind their breakers (fail open), so a network
-   * blip cannot pile the whole keyspace onto a few servers. @default 0.5
+   * Largest share of the nodes that may be ejected at once (one node always
+   * stays on the ring, even at 1). Past it, failing nodes stay on the ring
+   * behind their breakers (fail open), so a network blip cannot pile the
+   * whole keyspace onto a few servers. @default 0.5
    */
   maxEjectedFraction?: number;
   /** TTL cap for writes that land on a stand-in while the owner is ejected. @default 60 */
@@ -322,6 +353,21 @@ export interface ShardcacheOptions {
    * @default 'default'
    */
   codec?: CodecName | Codec;
+  /**
+   * TLS for every node (a node object's `tls` overrides it). `SHARDCACHE_TLS`
+   * and `SHARDCACHE_TLS_CA_FILE` (and `_CERT_FILE`, `_KEY_FILE`) set it from
+   * the environment.
+   * @default false (plain TCP)
+   */
+  tls?: TlsOption;
+  /**
+   * The login for every node (a node object's `auth`, or a
+   * `user:pass@host:port` node string, overrides it).
+   * `SHARDCACHE_AUTH_USERNAME` with `SHARDCACHE_AUTH_PASSWORD` or
+   * `SHARDCACHE_AUTH_PASSWORD_FILE` set it from the environment.
+   * @default undefined (no login)
+   */
+  auth?: AuthOptions;
 }
 
 /** Options after merging and validation: every field present, nodes parsed. */
@@ -342,6 +388,10 @@ export interface ResolvedOptions {
   defaultTtlSeconds: number;
   maxValueBytes: number;
   codec: CodecName | Codec | undefined;
+  /** Every node's TLS unless the node has its own. */
+  tls: TlsSettings | undefined;
+  /** Every node's login unless the node has its own. */
+  auth: Credentials | undefined;
 }
 
 export interface ResolvedNode {
@@ -349,8 +399,12 @@ export interface ResolvedNode {
   port: number;
   weight: number;
   name: string | undefined;
-  /** `host:port`: how the node is reported (nodeFor, errors, metrics). */
+  /** `host:port`: how the node is reported (nodeFor, errors, metrics). Never holds credentials. */
   address: string;
+  /** The node's own TLS (`false`: plain TCP even when the cache's `tls` is on); `undefined`: the cache's. */
+  tls?: TlsSettings | false;
+  /** The node's own login; `undefined`: the cache's. */
+  auth?: Credentials;
 }
 
 /**

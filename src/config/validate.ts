@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { CODEC_NAMES, type Codec, type CodecName } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
+import { resolveAuth, resolveTls } from './security.js';
 import { maglevTableSize } from './table-size.js';
 import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type ReplicaReads, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
@@ -32,6 +33,8 @@ const TOP_LEVEL_KEYS = {
   defaultTtlSeconds: 'value',
   maxValueBytes: 'value',
   codec: 'value',
+  tls: 'value',
+  auth: 'value',
 } as const satisfies Record<keyof ShardcacheOptions, 'value' | 'group'>;
 
 type GroupName = { [K in keyof typeof TOP_LEVEL_KEYS]: (typeof TOP_LEVEL_KEYS)[K] extends 'group' ? K : never }[keyof typeof TOP_LEVEL_KEYS];
@@ -168,6 +171,8 @@ export function validateOptions(merged: Raw): ResolvedOptions {
     defaultTtlSeconds: integer(merged.defaultTtlSeconds, 'defaultTtlSeconds', DEFAULTS.defaultTtlSeconds, 0, MAX_TTL_SECONDS),
     maxValueBytes: integer(merged.maxValueBytes, 'maxValueBytes', DEFAULTS.maxValueBytes, 1, 512 * 1024 * 1024),
     codec: codec(merged.codec),
+    tls: resolveTls(merged.tls, 'tls') || undefined,
+    auth: resolveAuth(merged.auth, 'auth'),
   };
 }
 

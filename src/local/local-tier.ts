@@ -5,7 +5,8 @@
  *
  * What must stay true:
  * - Only values read from the servers are kept, each for at most `ttlMs`
- *   from the moment its read was sent. Loaded values reach the tier at the
+ *   from the moment its read was sent, and never past the TTL this process
+ *   wrote the value with (written-expiries.ts). Loaded values reach the tier at the
  *   next read (on Redis that read is what makes the server track the key).
  * - Where the servers push invalidations (Redis client tracking), nothing is
  *   kept from a node whose tracking is not established now, and losing it
@@ -27,6 +28,7 @@ import type { BatchLoader, CallOptions, KeyResult, LoadCallOptions, Loader, Load
 import { LocalEntries, type LocalEntry } from './entries.js';
 import { NodeTrust } from './node-trust.js';
 import type { TrackingListener } from './redis-tracking.js';
+import { WrittenExpiries } from './written-expiries.js';
 
 export interface LocalTierOptions {
   readonly maxEntries: number;
@@ -64,6 +66,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
   readonly #ttlMs: number;
   readonly #graceMs: number;
   readonly #trust: NodeTrust;
+  readonly #written: WrittenExpiries;
 
   constructor(options: LocalTierOptions, dependencies: LocalTierDependencies) {
     this.#inner = dependencies.inner;
@@ -74,6 +77,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     this.#ttlMs = options.ttlMs;
     this.#graceMs = options.graceMs;
     this.#trust = new NodeTrust(dependencies.membership, this.#entries, this.#clock, this.#counts, options.graceMs);
+    this.#written = new WrittenExpiries(options.maxEntries);
   }
 
   // Promise chains rather than async functions: a hit is the hottest path there is.
@@ -152,12 +156,15 @@ export class LocalTier implements LoadingStore, LocalAdmin {
 
   set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
     this.#entries.invalidate(key);
+    this.#written.note(key, ttlSeconds, this.#clock.now());
     return this.#inner.set(key, value, ttlSeconds, options).finally(() => this.#entries.invalidate(key));
   }
 
   setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void> {
     const keys = entries.map(([key]) => key);
     this.#invalidateAll(keys);
+    const sentAt = this.#clock.now();
+    for (let i = 0; i < keys.length; i++) this.#written.note(keys[i]!, ttlSeconds, sentAt);
     return this.#inner.setMany(entries, ttlSeconds, options).finally(() => this.#invalidateAll(keys));
   }
 
@@ -184,6 +191,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     // A loaded value is not kept: invalidating the key spoils the answer for every caller joined to this load.
     const marked: Loader<T> = (loadKey, context) => {
       this.#entries.invalidate(key);
+      this.#written.note(key, ttlSeconds, this.#clock.now());
       return loader(loadKey, context);
     };
     return this.#inner.getOrLoad(key, marked, ttlSeconds, options).then(
@@ -212,6 +220,8 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     const since = missingKeys.map((key) => this.#entries.begin(key, true));
     const marked: BatchLoader<T> = (loadKeys, context) => {
       this.#invalidateAll(loadKeys);
+      const loadedAt = this.#clock.now();
+      for (let i = 0; i < loadKeys.length; i++) this.#written.note(loadKeys[i]!, ttlSeconds, loadedAt);
       return loader(loadKeys, context);
     };
     return this.#inner.mgetOrLoad(missingKeys, marked, ttlSeconds, options).then(
@@ -228,6 +238,7 @@ export class LocalTier implements LoadingStore, LocalAdmin {
 
   forgetAll(): void {
     this.#entries.clear();
+    this.#written.clear();
   }
 
   forgetMatching(matches: (key: string) => boolean): void {
@@ -253,7 +264,9 @@ export class LocalTier implements LoadingStore, LocalAdmin {
     if (node === undefined) return value;
     const size = this.#sizeOf(value);
     if (size === undefined) return value;
-    const freshUntil = startedAt + this.#ttlMs;
+    // Never past the TTL this process wrote the value with, when it did.
+    const freshUntil = this.#written.cap(key, startedAt + this.#ttlMs);
+    if (freshUntil <= startedAt) return value;
     this.#entries.store(key, { value, node, freshUntil, staleUntil: freshUntil + this.#graceMs }, size);
     return value;
   }

@@ -11,6 +11,9 @@
  *
  * `outcomeOf`: how a failed request is recorded (stats, metrics, diagnostics).
  *
+ * A refused login (`AuthError`) or TLS set-up (`TlsError`) counts, and is a
+ * cache failure: reads miss, writes reject with it, the node backs off.
+ *
  * `isCacheFailure`: whether the cache, not the caller, failed a request (a
  * node failed or refused it, missed its deadline, or its breaker is open).
  * Reads answer these as misses; everything else (bad input, a loader's or a
@@ -20,16 +23,22 @@
  * backends map wire errors to reasons (redis-replies.ts, memcached.ts).
  */
 import type { OperationOutcome } from '../diagnostics.js';
-import { BreakerOpenError, DeadlineError, NodeError } from '../errors.js';
+import { AuthError, BreakerOpenError, DeadlineError, NodeError, TlsError } from '../errors.js';
 
 export function countsAgainstNode(error: unknown): boolean {
-  if (error instanceof DeadlineError) return true;
+  // A refused login or TLS set-up counts like a dead node: the node is backed off and probed, not hammered.
+  if (error instanceof DeadlineError || isConnectionSetupFailure(error)) return true;
   if (error instanceof NodeError) return error.reason !== 'rejected';
   return false;
 }
 
 export function isCacheFailure(error: unknown): boolean {
-  return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError;
+  return error instanceof DeadlineError || error instanceof NodeError || error instanceof BreakerOpenError || isConnectionSetupFailure(error);
+}
+
+/** A login refused or a TLS connection that could not be set up: the node is reachable but this client's configuration does not fit it. */
+export function isConnectionSetupFailure(error: unknown): error is AuthError | TlsError {
+  return error instanceof AuthError || error instanceof TlsError;
 }
 
 export function outcomeOf(error: unknown): OperationOutcome {

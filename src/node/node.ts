@@ -20,12 +20,12 @@ import type { Backend, StoredValue } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
 import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
-import { DeadlineError } from '../errors.js';
+import { DeadlineError, type AuthError, type TlsError } from '../errors.js';
 import type { NodeState, ShardcacheEmitter } from '../events.js';
 import { NodeStats } from './node-stats.js';
 import type { RingMember } from '../ring/ring.js';
 import { NodeBreaker } from './breaker.js';
-import { countsAgainstNode, outcomeOf } from './classify.js';
+import { countsAgainstNode, isConnectionSetupFailure, outcomeOf } from './classify.js';
 import type { Clock } from './clock.js';
 import { startDeadline, withDeadline } from './deadline.js';
 import { GetBatcher } from './get-batcher.js';
@@ -78,6 +78,8 @@ export class CacheNode implements RingMember {
   /** Calls not settled yet, and who waits for there to be none (a node leaving the pool). */
   #inFlight = 0;
   #onDrained: (() => void) | undefined;
+  /** The last refused login or TLS set-up, until the node answers again: why it is not serving, for health(). */
+  #setupFailure: AuthError | TlsError | undefined;
 
   constructor(node: ResolvedNode, backend: Backend, options: CacheNodeOptions) {
     this.address = node.address;
@@ -109,6 +111,11 @@ export class CacheNode implements RingMember {
 
   get consecutiveFailures(): number {
     return this.#consecutiveFailures;
+  }
+
+  /** The login or TLS set-up the node last refused, while it has not answered since; `undefined` otherwise. */
+  get setupFailure(): AuthError | TlsError | undefined {
+    return this.#setupFailure;
   }
 
   /**
@@ -187,6 +194,7 @@ export class CacheNode implements RingMember {
 
   #succeeded(operation: string, started: number): void {
     this.#consecutiveFailures = 0;
+    this.#setupFailure = undefined;
     this.#record(operation, 'ok', started);
   }
 
@@ -201,6 +209,7 @@ export class CacheNode implements RingMember {
    */
   #callFailed(error: unknown, operation: string, started: number, connection: number, sequence: number): boolean {
     this.#record(operation, outcomeOf(error), started);
+    if (isConnectionSetupFailure(error)) this.#setupFailure = error;
     if (!countsAgainstNode(error)) return true;
     if (sequence <= this.#sentBeforeLastFailure) return false;
     this.#sentBeforeLastFailure = this.#sent;
@@ -281,6 +290,7 @@ export class CacheNode implements RingMember {
       if (this.#closed) return;
       this.#state = 'up';
       this.#consecutiveFailures = 0;
+      this.#setupFailure = undefined;
       this.#breaker.reset();
       const outMs = this.#options.clock.now() - this.#ejectedAt;
       this.#options.events.emit('node:readmitted', { node: this.address, outMs, invalidatedKeys, flushed });
@@ -288,6 +298,7 @@ export class CacheNode implements RingMember {
     } catch (error) {
       if (this.#closed) return;
       this.#state = 'ejected';
+      if (isConnectionSetupFailure(error)) this.#setupFailure = error;
       const nextProbeMs = this.#probes.failed();
       const attempt = this.#probes.attempt;
       this.#options.events.emit('node:probe-failed', { node: this.address, attempt, nextProbeMs, error });

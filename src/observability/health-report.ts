@@ -27,6 +27,13 @@ export interface NodeHealthReport {
   readonly consecutiveFailures: number;
   /** On the ring, breaker closed, and not failing `failureLimit` times in a row: it answers requests. */
   readonly serving: boolean;
+  /**
+   * Set while the node refuses this client's login or TLS set-up: the
+   * error's code and reason (`SHARDCACHE_AUTH rejected`, `SHARDCACHE_TLS
+   * hostname-mismatch`...) and its message, which names the node and the
+   * user, never the secret. `undefined` otherwise.
+   */
+  readonly setupFailure: { readonly code: string; readonly reason: string; readonly message: string } | undefined;
 }
 
 export interface CacheHealth {
@@ -50,8 +57,11 @@ export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate,
     } else if (node.consecutiveFailures >= options.failureLimit) {
       reason = `${node.address} is failing (${node.consecutiveFailures} consecutive failures) but stays on the ring: health.maxEjectedFraction is reached`;
     }
-    if (reason !== undefined) reasons.push(reason);
-    return { address: node.address, state: node.state, breaker: node.breakerState, consecutiveFailures: node.consecutiveFailures, serving: reason === undefined };
+    const setup = node.setupFailure;
+    // The error's message starts with the node's address, which the reason already names.
+    if (reason !== undefined) reasons.push(setup === undefined ? reason : `${reason}: ${setup.message.replace(`${node.address}: `, '')}`);
+    const setupFailure = setup === undefined ? undefined : { code: setup.code, reason: setup.reason, message: setup.message };
+    return { address: node.address, state: node.state, breaker: node.breakerState, consecutiveFailures: node.consecutiveFailures, serving: reason === undefined, setupFailure };
   });
   const lowHitRate = options.minHitRate > 0 && hitRate.value !== null && hitRate.reads >= options.minHitRateSamples && hitRate.value < options.minHitRate;
   if (lowHitRate) {

@@ -2,10 +2,10 @@
  * Which nodes are on the ring now. Ejection removes a node's points and
  * keeps everyone else's, so only its keys move, to the next nodes clockwise.
  *
- * - At most floor(maxEjectedFraction * nodes) nodes are out at once; past
- *   that, failing nodes stay on the ring behind their breakers (fail open,
- *   as mcrouter does), so one network blip cannot pile every key onto a few
- *   survivors.
+ * - At most floor(maxEjectedFraction * nodes) nodes are out at once, and
+ *   never all of them; past that, failing nodes stay on the ring behind
+ *   their breakers (fail open, as mcrouter does), so one network blip cannot
+ *   pile every key onto a few survivors, and a key always has an owner.
  * - While a node is out, writes and deletes for its keys land on stand-ins
  *   with a TTL capped at `failoverTtlSeconds`, and the keys are journaled.
  *   Before the node returns, the journaled keys are deleted from it (it may
@@ -55,7 +55,7 @@ export class NodeMembership implements Membership {
     this.#full = ring;
     this.#current = ring;
     this.#byAddress = new Map(ring.members.map((node) => [node.address, node]));
-    this.#maxEjected = Math.floor(health.maxEjectedFraction * ring.members.length);
+    this.#maxEjected = ejectionLimit(health.maxEjectedFraction, ring.members.length);
     this.#journal = new ReturnJournal(health.returnJournalLimit);
     this.#health = health;
     this.#events = events;
@@ -188,7 +188,7 @@ export class NodeMembership implements Membership {
       node.joinMembership(this);
     }
     this.#full = placement;
-    this.#maxEjected = Math.floor(this.#health.maxEjectedFraction * placement.members.length);
+    this.#maxEjected = ejectionLimit(this.#health.maxEjectedFraction, placement.members.length);
     this.#current = this.#full.without(this.#ejected);
   }
 
@@ -263,4 +263,13 @@ export class NodeMembership implements Membership {
       }),
     );
   }
+}
+
+/**
+ * How many nodes may be out at once: the configured share, but one node
+ * always stays on the ring (even at `maxEjectedFraction: 1`), so every key
+ * has an owner and a pool that is all down fails typed, behind breakers.
+ */
+function ejectionLimit(maxEjectedFraction: number, nodes: number): number {
+  return Math.min(Math.floor(maxEjectedFraction * nodes), nodes - 1);
 }

@@ -44,6 +44,16 @@ export interface StartOptions {
    * retried on it, `attempts` times 100 ms apart, then fails.
    */
   readonly port?: number;
+  /** More arguments that depend on the port chosen (e.g. redis `['--port', '0', '--tls-port', String(port)]`), appended after `args`. */
+  readonly portArgs?: (port: number) => readonly string[];
+  /** Extra environment variables for the server process (e.g. memcached's `SASL_CONF_PATH`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Readiness check in place of the plain PING / `version` probe (a TLS-only
+   * or login-only server answers neither): resolves true once the server
+   * answers on `port`, false if not yet; bounded by `withinMs`.
+   */
+  readonly ready?: (port: number, withinMs: number) => Promise<boolean>;
 }
 
 export interface ServerProcess {
@@ -367,8 +377,8 @@ function commandLine(kind: ServerKind, port: number, dir: string, extra: readonl
 }
 
 async function spawnReady(kind: ServerKind, port: number, dir: string, opts: StartOptions): Promise<Child> {
-  const [command, args] = commandLine(kind, port, dir, opts.args ?? []);
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+  const [command, args] = commandLine(kind, port, dir, [...(opts.args ?? []), ...(opts.portArgs?.(port) ?? [])]);
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, env: opts.env === undefined ? process.env : { ...process.env, ...opts.env } });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
@@ -395,7 +405,7 @@ async function spawnReady(kind: ServerKind, port: number, dir: string, opts: Sta
   const child: Child = { process: proc, pid: proc.pid ?? -1, output: () => output.trim() };
 
   try {
-    await waitUntilAnswering(kind, port, child, () => spawnError, opts.readyTimeoutMs ?? READY_WITHIN_MS);
+    await waitUntilAnswering(kind, port, child, () => spawnError, opts.readyTimeoutMs ?? READY_WITHIN_MS, opts.ready);
     return child;
   } catch (error) {
     await terminate(proc, 'SIGKILL').catch(() => {});
@@ -408,7 +418,14 @@ async function spawnReady(kind: ServerKind, port: number, dir: string, opts: Sta
   }
 }
 
-async function waitUntilAnswering(kind: ServerKind, port: number, child: Child, spawnError: () => Error | undefined, withinMs: number): Promise<void> {
+async function waitUntilAnswering(
+  kind: ServerKind,
+  port: number,
+  child: Child,
+  spawnError: () => Error | undefined,
+  withinMs: number,
+  ready?: (port: number, withinMs: number) => Promise<boolean>,
+): Promise<void> {
   const until = Date.now() + withinMs;
   const proc = child.process;
   // An early exit (bad flag, port taken) ends the wait at once, even while a
@@ -423,6 +440,16 @@ async function waitUntilAnswering(kind: ServerKind, port: number, child: Child, 
     if (error) throw error;
     if (!isRunning(proc)) throw new Error(`exited early (code ${proc.exitCode}, signal ${proc.signalCode})`);
     try {
+      if (ready !== undefined) {
+        const answered = ready(port, Math.min(500, Math.max(50, until - Date.now())));
+        answered.catch(() => {});
+        const outcome = await Promise.race([answered, exited]);
+        if (outcome === true) return;
+        if (outcome === 'exited') continue;
+        last = 'the readiness check found no answer';
+        await sleep(20);
+        continue;
+      }
       const probe = exchange(port, kind === 'redis' ? respCommand('PING') : 'version\r\n', (text) => text.includes('\r\n'), Math.min(500, Math.max(50, until - Date.now())));
       probe.catch(() => {}); // may lose the race below
       const reply = await Promise.race([probe, exited]);

@@ -19,6 +19,17 @@
  * - ioredis (the Redis reply guard): `stream`, `commandQueue`,
  *   `recoverFromFatalError`, and its decoder's data listener being in place
  *   before the `connect` event, so a listener prepended then runs first.
+ * - memjs TLS (memjs-tls.ts replaces `Server.prototype.sock`, which dials
+ *   with `net.connect`, on each instance): the source of the methods that
+ *   override mirrors or calls (`sock`, `write`, `writeSASL`,
+ *   `responseHandler`, `listSasl`, `saslAuth`, `onConnect`, `error`) is
+ *   fingerprinted, so any change in a memjs release fails here and must be
+ *   read before the pin moves; and a Server so dialled does SASL over TLS,
+ *   reconnects over TLS, and reports a refused login with the string the
+ *   memcached adapter recognises (MEMJS_AUTH_FAILED).
+ * - ioredis logins (redis-login.ts): handshake commands (AUTH) are in
+ *   `commandQueue` as `{ command: { name, args } }` by the `connect` event,
+ *   and the error of a refused AUTH carries that very `args` array.
  */
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
@@ -26,7 +37,14 @@ import memjs, { type Response } from 'memjs';
 import { Redis } from 'ioredis';
 import CircuitBreaker from 'opossum';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { makeTestPki, startSecureMemcached, startTlsRedis, testSecret, type TestPki } from '../harness/secure-servers.js';
+import { dialOverTls } from '../../src/backends/memjs-tls.js';
+import { hideHandshakeSecrets } from '../../src/backends/redis-login.js';
+import { MEMJS_AUTH_FAILED } from '../../src/backends/memcached.js';
+import { TlsSettings } from '../../src/secrets.js';
 
 const { Server, Utils } = memjs;
 const NOOP = 0x0a;
@@ -35,10 +53,18 @@ const EMPTY = Buffer.alloc(0);
 
 let memcached: ServerProcess;
 let redis: ServerProcess;
+let secureMemcached: ServerProcess;
+let secureRedis: ServerProcess;
+let pki: TestPki;
+const LOGIN = { username: 'app', password: testSecret('pw') };
 beforeAll(async () => {
-  [memcached, redis] = await Promise.all([startMemcached(), startRedis()]);
+  pki = makeTestPki();
+  [memcached, redis, secureMemcached, secureRedis] = await Promise.all([startMemcached(), startRedis(), startSecureMemcached(pki, { users: [LOGIN] }), startTlsRedis(pki, [LOGIN])]);
 });
-afterAll(stopAll);
+afterAll(async () => {
+  await stopAll();
+  pki?.remove();
+});
 
 describe('memjs internals the memcached backend relies on', () => {
   it('Server answers by opaque, keeps a quiet handler until a zero-body frame, and exposes its socket as _socket', async () => {
@@ -158,6 +184,94 @@ describe('ioredis internals the Redis reply guard relies on', () => {
       const failure = new Error('failed by the test');
       client.recoverFromFatalError(failure, failure, {});
       expect(await pending, 'recoverFromFatalError no longer fails the waiting commands with the given error').toBe(failure);
+    } finally {
+      client.disconnect(false);
+    }
+  });
+});
+
+/** sha256 (first 16 hex digits) of each memjs 1.3.2 Server method memjs-tls.ts mirrors or relies on. */
+const MEMJS_SOURCE_FINGERPRINTS = {
+  sock: '28afdfd21bcf51d9',
+  write: 'c40173e87a64122d',
+  writeSASL: 'ce5523a75aecb5ac',
+  responseHandler: 'f217972faa50b8d2',
+  listSasl: '7c68cd907b81b889',
+  saslAuth: 'cc94cf14391b244b',
+  error: 'ce21022c93962e54',
+  onConnect: '994df79fb97168be',
+} as const;
+
+describe('memjs internals the TLS dialling relies on', () => {
+  it.each(Object.entries(MEMJS_SOURCE_FINGERPRINTS))('Server.prototype.%s is the source memjs-tls.ts was written against', (method, fingerprint) => {
+    const source = (Server.prototype as unknown as Record<string, () => void>)[method]!.toString();
+    const actual = createHash('sha256').update(source).digest('hex').slice(0, 16);
+    expect(actual, `memjs Server.prototype.${method} changed: re-read it against src/backends/memjs-tls.ts before moving the memjs pin`).toBe(fingerprint);
+  });
+
+  it('still dials with net.connect (what dialOverTls replaces) and reports a refused SASL login with MEMJS_AUTH_FAILED', () => {
+    expect(Server.prototype.sock.toString(), 'memjs Server.prototype.sock no longer calls net.connect').toContain('net.connect(');
+    expect((Server.prototype as unknown as { responseHandler: () => void }).responseHandler.toString()).toContain(JSON.stringify(MEMJS_AUTH_FAILED).slice(1, -1));
+  });
+
+  it('a dialled Server logs in with SASL over TLS, and reconnects over TLS after its socket is lost', async () => {
+    const server = new Server(secureMemcached.host, secureMemcached.port, LOGIN.username, LOGIN.password, { timeout: 5, conntimeout: 5, keepAlive: true });
+    dialOverTls(server, new TlsSettings({ ca: pki.ca }), () => {});
+    const noop = (opaque: number) =>
+      new Promise<Response>((resolve, reject) => {
+        server.onResponse(opaque, resolve);
+        server.onError(opaque, reject);
+        server.write(Utils.makeRequestBuffer(NOOP, EMPTY, EMPTY, EMPTY, opaque));
+      });
+    try {
+      expect((await noop(1)).header.status).toBe(0);
+      const first = (server as unknown as { _socket?: unknown })._socket;
+      expect(first, 'not a TLS socket').toBeInstanceOf(TLSSocket);
+      (first as TLSSocket).destroy();
+      await new Promise((resolve) => (first as TLSSocket).once('close', resolve));
+      expect((await noop(2)).header.status, 'the reconnect logged in again').toBe(0);
+      const second = (server as unknown as { _socket?: unknown })._socket;
+      expect(second).toBeInstanceOf(TLSSocket);
+      expect(second).not.toBe(first);
+    } finally {
+      server.error(new Error('done'));
+    }
+  });
+
+  it('a refused login fails the waiting request with MEMJS_AUTH_FAILED', async () => {
+    const server = new Server(secureMemcached.host, secureMemcached.port, LOGIN.username, 'not-the-password', { timeout: 5, conntimeout: 5, keepAlive: true });
+    dialOverTls(server, new TlsSettings({ ca: pki.ca }), () => {});
+    try {
+      const failure = await new Promise<unknown>((resolve) => {
+        server.onResponse(3, () => resolve('answered'));
+        server.onError(3, resolve);
+        server.write(Utils.makeRequestBuffer(NOOP, EMPTY, EMPTY, EMPTY, 3));
+      });
+      expect(failure).toBe(MEMJS_AUTH_FAILED);
+    } finally {
+      server.error(new Error('done'));
+    }
+  });
+});
+
+describe('ioredis internals the login redaction relies on', () => {
+  it('has AUTH queued with its args by the connect event, and a refused AUTH error carries that args array, redacted', async () => {
+    const client = new Redis({ host: secureRedis.host, port: secureRedis.port, tls: { ca: pki.ca }, username: 'app', password: 'not-the-password', lazyConnect: true, protocol: 2, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const errors: unknown[] = [];
+    client.on('error', (error: unknown) => errors.push(error));
+    const queued = new Promise<string[]>((resolve) =>
+      client.once('connect', () => {
+        const queue = client.commandQueue as unknown as { length: number; peekAt(i: number): { command: { name: string } } };
+        resolve(Array.from({ length: queue.length }, (_, i) => queue.peekAt(i).command.name));
+      }),
+    );
+    hideHandshakeSecrets(client);
+    try {
+      await client.connect().catch(() => {});
+      expect(await queued, 'ioredis no longer queues AUTH before its connect event').toContain('auth');
+      const refused = errors.find((error) => String((error as Error).message).startsWith('WRONGPASS')) as { command?: { name: string; args: unknown[] } } | undefined;
+      expect(refused, 'ioredis did not emit the refused AUTH').toBeDefined();
+      expect(refused!.command, "ioredis no longer attaches command to a failed command's error").toEqual({ name: 'auth', args: ['[redacted]', '[redacted]'] });
     } finally {
       client.disconnect(false);
     }

@@ -32,6 +32,8 @@ function oneOfEach(m: Errors): Record<ClassName, here.ShardcacheError> {
     InvalidArgumentError: new m.InvalidArgumentError('ttl must not be negative'),
     BreakerOpenError: new m.BreakerOpenError('10.0.0.1:11211'),
     UnsupportedOperationError: new m.UnsupportedOperationError('memcached cannot list its keys'),
+    AuthError: new m.AuthError('10.0.0.1:6379', 'app', 'rejected', 'refused the login of user "app"'),
+    TlsError: new m.TlsError('10.0.0.1:6379', 'hostname-mismatch', 'the certificate is not for this host'),
   };
 }
 

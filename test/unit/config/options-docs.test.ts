@@ -14,7 +14,7 @@ const path = fileURLToPath(new URL('../../../src/config/options.ts', import.meta
 const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
 
 /** The option types `src/index.ts` exports from options.ts. */
-const PUBLIC = ['BackendKind', 'RingAlgorithm', 'RingCompat', 'KeyHash', 'NodeSpec', 'NodeObject', 'RingOptions', 'TimeoutOptions', 'HealthOptions', 'BreakerOptions', 'MemoryOptions', 'MetricsOptions', 'ReplicaReads', 'ReplicationOptions', 'WarmupOptions', 'ShardcacheOptions'];
+const PUBLIC = ['BackendKind', 'RingAlgorithm', 'RingCompat', 'KeyHash', 'NodeSpec', 'NodeObject', 'TlsOption', 'AuthOptions', 'RingOptions', 'TimeoutOptions', 'HealthOptions', 'BreakerOptions', 'MemoryOptions', 'MetricsOptions', 'ReplicaReads', 'ReplicationOptions', 'WarmupOptions', 'ShardcacheOptions'];
 /** Which group of ShardcacheOptions each options interface is. */
 const GROUP_OF: Record<string, string | undefined> = { RingOptions: 'ring', TimeoutOptions: 'timeouts', HealthOptions: 'health', BreakerOptions: 'breaker', MemoryOptions: 'memory', MetricsOptions: 'metrics', ReplicationOptions: 'replication', WarmupOptions: 'warmup', ShardcacheOptions: undefined };
 

@@ -37,6 +37,35 @@ describe('local tier answers', () => {
       expect(cache.stats().reads.hits).toBe(2);
     }));
 
+  it('an entry never outlives the TTL this process wrote the value with (less the second memcached may cut short)', () =>
+    withCache({ ttlMs: 60_000 }, async (cache, clock) => {
+      await cache.set('short', 'v', { ttl: 3 });
+      await cache.mset([['long', 'v']], { ttl: 600 });
+      await cache.set('one-second', 'v', { ttl: 1 });
+      expect(await cache.mget(['short', 'long', 'one-second'])).toEqual(['v', 'v', 'v']);
+      // A one-second TTL may already be over on memcached: not kept at all.
+      expect(cache.stats().local).toMatchObject({ misses: 3, entries: 2 });
+      expect(await cache.mget(['short', 'long'])).toEqual(['v', 'v']);
+      expect(cache.stats().local!.hits).toBe(2);
+      clock.skip += 2_500;
+      expect(await cache.get('long')).toBe('v');
+      expect(cache.stats().local!.hits).toBe(3);
+      await cache.get('short');
+      expect(cache.stats().local).toMatchObject({ hits: 3, misses: 4 });
+      // A load's write-back is noted the same way.
+      let loads = 0;
+      const load = async () => ++loads;
+      await cache.getOrLoad('loaded', load, { ttl: 2 });
+      expect(await cache.getOrLoad('loaded', load, { ttl: 2 })).toBe(1);
+      const kept = cache.stats().local!.misses;
+      expect(await cache.getOrLoad('loaded', load, { ttl: 2 })).toBe(1);
+      expect(cache.stats().local!.misses).toBe(kept);
+      clock.skip += 1_100;
+      expect(await cache.getOrLoad('loaded', load, { ttl: 2 })).toBe(1);
+      expect(cache.stats().local!.misses).toBe(kept + 1);
+      expect(loads).toBe(1);
+    }));
+
   it('mget and mgetDetailed take what the tier holds and read the rest', () =>
     withCache({}, async (cache) => {
       await cache.mset([['a', 1], ['b', 2]]);
