@@ -13,7 +13,12 @@
  * Key sets are distinct keys drawn from the seeded set, the same sequence
  * for every contender. Metric: mget calls per second over a block, median
  * over interleaved repeats.
- * Targets: shardcache at least 0.9x the ideal, 5x naive, 1.5x twemproxy.
+ * Targets: shardcache at least 0.95x the ideal at every size, and at least
+ * 1.0x twemproxy from 100 keys up. Naive has no target (issue 16 retired
+ * "5x naive": a naive mget of 10 keys is one pipelined round trip per node
+ * too, and the ideal itself is under 2x naive there), nor has twemproxy at
+ * 10 keys (the ideal itself is about 1x twemproxy there). The ceiling line
+ * under each table shows the ideal's own ratios.
  *
  *   npx tsx mget.ts [--quick] [--json[=path]]
  */
@@ -37,7 +42,7 @@ const KEY_SETS = 64;
 const CALLS: Record<(typeof SIZES)[number], number> = QUICK ? { 10: 300, 100: 150, 1000: 30 } : { 10: 1_000, 100: 400, 1000: 80 };
 const CAP_MS = QUICK ? 150 : 500;
 const REPEATS = { count: QUICK ? 2 : 21, budgetMs: QUICK ? 3_000 : 120_000 };
-const TARGETS = { ideal: 0.9, naive: 5, twemproxy: 1.5 } as const;
+const TARGETS = { ideal: 0.95, twemproxy: 1.0, twemproxyFromKeys: 100 } as const;
 
 const NAMES = { ideal: 'ideal (per-node batches)', naive: 'naive (Promise.all of GETs)', twemproxy: 'twemproxy' } as const;
 
@@ -59,10 +64,9 @@ async function lineup(backend: ServerBackend, addresses: readonly string[], prox
   ];
 }
 
-function targetFor(name: string): number | undefined {
+function targetFor(name: string, size: number): number | undefined {
   if (name.startsWith(NAMES.ideal)) return TARGETS.ideal;
-  if (name.startsWith(NAMES.naive)) return TARGETS.naive;
-  if (name.startsWith(NAMES.twemproxy)) return TARGETS.twemproxy;
+  if (name.startsWith(NAMES.twemproxy) && size >= TARGETS.twemproxyFromKeys) return TARGETS.twemproxy;
   return undefined;
 }
 
@@ -106,7 +110,7 @@ async function run(backend: ServerBackend): Promise<ComparisonResult[]> {
           timeUnit: 'us',
           subject: 'shardcache',
           contenders,
-          targets: Object.fromEntries(contenders.flatMap((c) => (targetFor(c.name) === undefined ? [] : [[c.name, targetFor(c.name)!]]))),
+          targets: Object.fromEntries(contenders.flatMap((c) => (targetFor(c.name, size) === undefined ? [] : [[c.name, targetFor(c.name, size)!]]))),
         }),
       );
     }
@@ -133,7 +137,7 @@ async function verifyMget(peer: Peer, sets: readonly (readonly string[])[]): Pro
 /**
  * What the same wire clients allow at best: the hand-written ideal's own
  * ratios against naive and twemproxy, beside shardcache's targets. A target
- * above the ideal's ratio asks shardcache to beat the ideal by that factor.
+ * above the ideal's ratio would ask shardcache to beat the ideal.
  */
 function ceiling(result: ComparisonResult): string {
   const rate = (prefix: string) => result.rows.find((row) => row.name.startsWith(prefix))?.medianRate;
@@ -141,7 +145,7 @@ function ceiling(result: ComparisonResult): string {
   const naive = rate(NAMES.naive);
   const proxy = rate(NAMES.twemproxy);
   if (ideal === undefined || naive === undefined || proxy === undefined) return '';
-  return `Ceiling in this run: the ideal itself is ${formatRatio(ideal / naive)} naive (target for shardcache ≥ ${TARGETS.naive}x) and ${formatRatio(ideal / proxy)} twemproxy (target ≥ ${TARGETS.twemproxy}x).`;
+  return `Ceiling in this run: the ideal itself is ${formatRatio(ideal / naive)} naive (no target) and ${formatRatio(ideal / proxy)} twemproxy (target for shardcache ≥ ${TARGETS.twemproxy}x from ${TARGETS.twemproxyFromKeys} keys up).`;
 }
 
 async function main(): Promise<void> {
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
   for (const backend of BACKENDS) results.push(...(await run(backend)));
   const repeats = Math.min(...results.flatMap((r) => r.rows.map((row) => row.repeats)));
   console.log(`\n## mget over ${NODES} nodes (${VALUE_BYTES}-byte values, ${KEY_COUNT} keys, ${KEY_SETS} key sets per size; one mget in flight; calls per block ${SIZES.map((s) => `${CALLS[s]} (${s} keys)`).join(', ')} or ${CAP_MS} ms; ${repeats} interleaved repeats)\n`);
-  console.log(`${RATIO_LEGEND}. Targets: ≥ ${TARGETS.ideal}x ideal, ≥ ${TARGETS.naive}x naive, ≥ ${TARGETS.twemproxy}x twemproxy.\n`);
+  console.log(`${RATIO_LEGEND}. Targets: ≥ ${TARGETS.ideal}x the ideal at every size, ≥ ${TARGETS.twemproxy}x twemproxy from ${TARGETS.twemproxyFromKeys} keys up; none against naive.\n`);
   for (const result of results) console.log(`${result.title}\n\n${render(result)}\n\n${ceiling(result)}\n`);
   const missed = missedTargets(results);
   printVerdict(missed, started);

@@ -1,6 +1,7 @@
 /**
  * Ring lookup speed: key -> node, no I/O. shardcache's Ring in fast mode
- * (xxhash32) and ketama mode (MD5, the default) against the `hashring` npm
+ * (xxhash32), maglev mode (xxhash32 and a table slot; must be no slower than
+ * fast) and ketama mode (MD5, the default) against the `hashring` npm
  * package 3.x (MD5 ketama with a 5000-entry LRU of answers; what the
  * `memcached` npm client uses) and against the bare key hashes as a floor,
  * for rings of 10, 100 and 1000 nodes.
@@ -36,7 +37,7 @@ import { hash as cryptoHash } from 'node:crypto';
 import HashRing from 'hashring';
 import { md5 as jsMd5 } from 'js-md5';
 import { DEFAULTS, loadXxhash32, Ring, type RingMember } from './lib/sut.js';
-import { compare, formatRatio, interleave, missedTargets, parseArgs, printVerdict, type ComparisonResult, writeJson } from './lib/compare.js';
+import { compare, formatInterval, formatRatio, interleave, missedTargets, parseArgs, printVerdict, type ComparisonResult, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
 
 const ARGS = parseArgs('ring-lookup');
@@ -49,7 +50,7 @@ const BUDGET_MS = QUICK ? 10_000 : 120_000; // per node count
 const WARM_SET = 4_000;
 const SAMPLE = 1_000;
 
-const TARGETS = { fastVsHashringCold: 15, fastVsXxhash: 1 / 2.5, ketamaVsHashringCold: 4 } as const;
+const TARGETS = { fastVsHashringCold: 15, fastVsXxhash: 1 / 2.5, ketamaVsHashringCold: 4, maglevVsFast: 1 } as const;
 
 interface Pass {
   readonly count: number;
@@ -171,6 +172,7 @@ function check(condition: boolean, message: string): void {
 
 const CONTENDERS = [
   'shardcache fast',
+  'shardcache maglev',
   'shardcache ketama',
   'hashring cold',
   'xxhash32 (bare)',
@@ -200,6 +202,7 @@ async function measureSize(nodes: number, { keys, warmKeys, hashringKeys, hashri
   const members = pool(nodes);
   const fast = Ring.build(members, { ...DEFAULTS.ring, algorithm: 'fast', xxhash32: h32 });
   const ketama = Ring.build(members, { ...DEFAULTS.ring, algorithm: 'ketama' });
+  const maglev = Ring.build(members, { ...DEFAULTS.ring, algorithm: 'maglev', xxhash32: h32 });
   const servers = Object.fromEntries(members.map((m) => [m.address, m.weight]));
   const addresses = new Set(members.map((m) => m.address));
   const warmRing = new HashRing(servers) as unknown as HashRingInternals;
@@ -209,7 +212,8 @@ async function measureSize(nodes: number, { keys, warmKeys, hashringKeys, hashri
   // answer is a pool member, and the warm hashring really answers from its LRU.
   for (let i = 0; i < SAMPLE; i++) {
     const key = keys[(i * 7919) % keys.length]!;
-    check(fast.hashKey(key) === h32(key), `fast ring hashes ${key} differently from xxhash32`);
+    check(fast.hashKey(key) === h32(key) && maglev.hashKey(key) === h32(key), `fast or maglev ring hashes ${key} differently from xxhash32`);
+    check(addresses.has(maglev.lookup(key)!.address), `maglev lookup of ${key} is not a pool member`);
     check(ketama.hashKey(key) === cryptoMd5KeyHash(key) && ketama.hashKey(key) === jsMd5KeyHash(key), `ketama ring hashes ${key} differently from md5`);
     check(addresses.has(fast.lookup(key)!.address) && addresses.has(ketama.lookup(key)!.address), `lookup of ${key} is not a pool member`);
     check(addresses.has(checkRing.get(hashringKeys[(i * 7919) % keys.length]!)), `hashring answered a non-member for ${key}`);
@@ -222,6 +226,7 @@ async function measureSize(nodes: number, { keys, warmKeys, hashringKeys, hashri
   const warmupKeys = warmup();
   passRing(fast, warmupKeys, CAP_MS);
   passRing(ketama, warmupKeys, CAP_MS);
+  passRing(maglev, warmupKeys, CAP_MS);
   passHashring(new HashRing(servers) as unknown as HashRingInternals, warmup(), CAP_MS);
   passXxhash(h32, warmupKeys, CAP_MS);
   passCryptoMd5(warmupKeys, CAP_MS);
@@ -239,6 +244,9 @@ async function measureSize(nodes: number, { keys, warmKeys, hashringKeys, hashri
         break;
       case 'shardcache ketama':
         pass = passRing(ketama, keys, CAP_MS);
+        break;
+      case 'shardcache maglev':
+        pass = passRing(maglev, keys, CAP_MS);
         break;
       case 'hashring cold':
         pass = passHashring(coldRings[repeat]!, hashringKeys, CAP_MS);
@@ -285,6 +293,14 @@ async function measureSize(nodes: number, { keys, warmKeys, hashringKeys, hashri
       targets: { 'hashring cold': TARGETS.ketamaVsHashringCold },
     }),
     compare({
+      title: `maglev mode, ${nodes} nodes`,
+      operation: 'lookup',
+      timeUnit: 'ns',
+      subject: 'shardcache maglev',
+      contenders: [result('shardcache maglev'), result('shardcache fast')],
+      targets: { 'shardcache fast': TARGETS.maglevVsFast },
+    }),
+    compare({
       title: `fast mode warm, ${nodes} nodes`,
       operation: 'lookup',
       timeUnit: 'ns',
@@ -313,7 +329,7 @@ function ns(rates: readonly number[]): string {
 function ratioCell(comparison: ComparisonResult, peer: string): string {
   const row = comparison.rows.find((r) => r.name === peer)!;
   const mark = row.met === undefined ? '' : row.met ? ' met' : ' MISSED';
-  return `${formatRatio(row.ratio)} (${formatRatio(row.pairedMin)}–${formatRatio(row.pairedMax)})${mark}`;
+  return `${formatRatio(row.ratio)} (${formatRatio(row.pairedMin)}–${formatRatio(row.pairedMax)}; CI ${formatInterval(row.interval)})${mark}`;
 }
 
 async function main(): Promise<void> {
@@ -339,14 +355,15 @@ async function main(): Promise<void> {
       results.map((r) => [String(r.nodes), ...CONTENDERS.map((c) => ns(r.rates[c]))]),
     ),
   );
-  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios:\n');
+  console.log('\nratio = peer ns / shardcache ns (> 1: shardcache faster), median over repeats, with the min–max of the per-repeat ratios and the bootstrap 95% interval of the ratio:\n');
   console.log(
     table(
-      ['nodes', 'fast vs hashring cold (≥ 15x)', 'fast vs xxhash32 floor (≥ 0.40x, i.e. ≤ 2.5x the hash)', 'ketama vs hashring cold (≥ 4x)', 'ketama vs md5 node:crypto', 'ketama vs js-md5', 'fast warm vs hashring warm', 'ketama warm vs hashring warm'],
+      ['nodes', 'maglev vs fast (≥ 1.00x)', 'fast vs hashring cold (≥ 15x)', 'fast vs xxhash32 floor (≥ 0.40x, i.e. ≤ 2.5x the hash)', 'ketama vs hashring cold (≥ 4x)', 'ketama vs md5 node:crypto', 'ketama vs js-md5', 'fast warm vs hashring warm', 'ketama warm vs hashring warm'],
       results.map((r) => {
-        const [fast, ketama, fastWarm, ketamaWarm] = r.comparisons as [ComparisonResult, ComparisonResult, ComparisonResult, ComparisonResult];
+        const [fast, ketama, maglev, fastWarm, ketamaWarm] = r.comparisons as [ComparisonResult, ComparisonResult, ComparisonResult, ComparisonResult, ComparisonResult];
         return [
           String(r.nodes),
+          ratioCell(maglev, 'shardcache fast'),
           ratioCell(fast, 'hashring cold'),
           ratioCell(fast, 'xxhash32 (bare)'),
           ratioCell(ketama, 'hashring cold'),

@@ -7,6 +7,8 @@
  *   npm run bench -- --quick            # smoke run, well under a minute
  *   npm run bench -- soak --minutes 1   # only the named benchmarks (same as --only=soak)
  *   npx tsx run-all.ts [--quick] [--json] [--only=ring-lookup,mget] [name...]
+ *   npm run bench -- --compare          # rerun, flag ratios whose 95% interval is now below bench/baseline.json's
+ *   npm run bench -- --record           # rerun and write bench/baseline.json (the run BENCHMARKS.md reports)
  *
  * The soak (10 minutes by default, `--minutes N`) and the end-to-end run
  * (about 5 minutes: PostgreSQL, three cache nodes, the product service and
@@ -18,8 +20,11 @@
  * Each child is bounded in time and killed by PID if it overruns.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compareToBaseline, describeVerdict, parseBaseline, ratiosOf, type RecordedRatio } from './lib/baseline.js';
 
 const BENCHMARKS = ['ring-lookup', 'single-get', 'concurrent-gets', 'mget', 'hung-node', 'local-tier', 'replication', 'tls-gets'] as const;
 /** Run only when named (`--only=soak` or `soak`). */
@@ -29,10 +34,13 @@ const KNOWN: readonly string[] = [...BENCHMARKS, ...ON_REQUEST];
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = { soak: ['--expose-gc'] };
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
+const COMPARE = args.includes('--compare');
+const RECORD = args.includes('--record');
+const OWN_FLAGS: readonly string[] = ['--compare', '--record'];
 const named = args.filter((a) => KNOWN.includes(a));
 const onlyFlag = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const only = onlyFlag || named.length > 0 ? [...(onlyFlag ?? []), ...named] : undefined;
-const passThrough = args.filter((a) => !a.startsWith('--only=') && !KNOWN.includes(a));
+const passThrough = args.filter((a) => !a.startsWith('--only=') && !KNOWN.includes(a) && !OWN_FLAGS.includes(a));
 const LIMIT_MS = QUICK ? 120_000 : 900_000;
 /** The value of `--name N` or `--name=N` among the arguments, if given. */
 function flagValue(name: string): string | undefined {
@@ -50,6 +58,9 @@ function limitMs(name: string): number {
   return (Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 600_000) + 180_000;
 }
 const here = fileURLToPath(new URL('.', import.meta.url));
+const BASELINE = join(here, 'baseline.json');
+/** Where each benchmark writes its JSON when ratios are compared or recorded. */
+const ratiosDir = COMPARE || RECORD ? mkdtempSync(join(tmpdir(), 'shardcache-bench-')) : undefined;
 
 function version(command: string, flag: string): string {
   // Some print their version on stderr (nutcracker), some on stdout.
@@ -61,7 +72,8 @@ function version(command: string, flag: string): string {
 function runOne(name: string): Promise<{ name: string; code: number | null; seconds: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', `${name}.ts`, ...passThrough], { cwd: here, stdio: 'inherit' });
+    const json = ratiosDir === undefined ? [] : [`--json=${join(ratiosDir, `${name}.json`)}`];
+    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', `${name}.ts`, ...passThrough, ...json], { cwd: here, stdio: 'inherit' });
     const limit = limitMs(name);
     const timer = setTimeout(() => {
       console.error(`run-all: ${name} exceeded ${limit / 1000} s; killing pid ${child.pid}`);
@@ -116,6 +128,37 @@ async function main(): Promise<void> {
   for (const r of results) console.log(`${r.name.padEnd(16)} ${r.code === 0 ? 'ok    ' : `FAILED (${r.code})`} ${r.seconds.toFixed(1)} s`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (results.some((r) => r.code !== 0)) process.exitCode = 1;
+  if (ratiosDir !== undefined) {
+    try {
+      if (!checkRatios(results.map((r) => r.name), ratiosDir)) process.exitCode = 1;
+    } finally {
+      rmSync(ratiosDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** --record writes the run's ratios to baseline.json; --compare checks them against it. False when a ratio regressed. */
+function checkRatios(names: readonly string[], dir: string): boolean {
+  const now: Record<string, RecordedRatio> = {};
+  for (const name of names) {
+    const path = join(dir, `${name}.json`);
+    if (existsSync(path)) Object.assign(now, ratiosOf(name, JSON.parse(readFileSync(path, 'utf8'))));
+  }
+  console.log('\n# ratios against the baseline');
+  if (RECORD) {
+    const recorded = `run of ${new Date().toISOString()}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}`;
+    writeFileSync(BASELINE, `${JSON.stringify({ recorded, quick: QUICK, ratios: now }, null, 2)}\n`);
+    console.log(`${Object.keys(now).length} ratios recorded in ${BASELINE}`);
+    return true;
+  }
+  if (!existsSync(BASELINE)) {
+    console.error(`run-all: --compare needs ${BASELINE}; record one with --record`);
+    return false;
+  }
+  const baseline = parseBaseline(readFileSync(BASELINE, 'utf8'));
+  const verdict = compareToBaseline(baseline, now);
+  for (const line of describeVerdict(verdict, baseline, QUICK)) console.log(line);
+  return verdict.regressed.length === 0;
 }
 
 main().catch((error: unknown) => {

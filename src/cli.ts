@@ -16,7 +16,7 @@ const USAGE = `usage: shardcache dist [options]
   --keys N             keys placed per ring (default 100000)
   --points N           points per server in fast mode (default 160)
   --weights LIST       'equal' or weights cycled over the nodes, e.g. 1,2,3 (default equal)
-  --schemes LIST       any of ketama,fast,hashring,jump (default all available)
+  --schemes LIST       any of ketama,fast,maglev,hashring,jump (default all available)
   --json               print JSON instead of a table
   --svg FILE           also write a chart of balance and moved share
   --quiet              no progress on stderr`;
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
 
 function renderTable(rows: readonly DistributionRow[]): string {
   const percent = (value: number | undefined) => (value === undefined ? '-' : `${(value * 100).toFixed(2)}%`);
-  const header = ['scheme', 'nodes', 'CV', 'noise floor', 'max/mean', 'min/mean', 'moved (remove)', 'ideal', 'between others', 'moved (add)', 'ideal', 'ns/lookup'];
+  const header = ['scheme', 'nodes', 'CV', 'noise floor', 'max/mean', 'min/mean', 'max/mean exact', 'moved (remove)', 'ideal', 'between others', 'moved (add)', 'ideal', 'ns/lookup'];
   const body = rows.map((row) => [
     row.scheme,
     String(row.nodes),
@@ -82,6 +82,7 @@ function renderTable(rows: readonly DistributionRow[]): string {
     row.samplingNoiseCv.toFixed(4),
     row.maxOverMean.toFixed(3),
     row.minOverMean.toFixed(3),
+    row.exactMaxOverMean === undefined ? '-' : row.exactMaxOverMean.toFixed(4),
     percent(row.movedOnRemove),
     percent(row.idealOnRemove),
     row.movedBetweenOthers === undefined ? '-' : String(row.movedBetweenOthers),

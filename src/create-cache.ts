@@ -71,7 +71,7 @@ export interface CreateCacheContext {
  */
 export async function createCache(options?: OptionsInput, context: CreateCacheContext = {}): Promise<ShardedCache> {
   const resolved = await loadOptions(options, context.env ?? process.env);
-  const xxhash32 = resolved.ring.algorithm === 'fast' ? await loadXxhash32() : undefined;
+  const xxhash32 = resolved.ring.algorithm === 'ketama' ? undefined : await loadXxhash32();
   const events = createEmitter();
   const clock = context.clock ?? systemClock;
   const cacheId = ++lastCacheId;

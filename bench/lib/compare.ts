@@ -11,12 +11,16 @@
  *   shardcache is faster, < 1 slower;
  * - "paired range" is the min..max over repeats of the ratio within one
  *   repeat (both measured back to back), a cheap read on the noise;
+ * - "95% CI" is a bootstrap interval of the ratio, resampling whole
+ *   repeats (each keeps its pair of rates; stats.ts): where the ratio would
+ *   land on rerunning, and what `npm run bench -- --compare` checks against
+ *   the recorded baseline;
  * - a target is a minimum ratio against one peer.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
-import { table } from './stats.js';
+import { bootstrapRatio, type Interval, table } from './stats.js';
 import { SUT_ORIGIN } from './sut.js';
 
 export interface BenchArgs {
@@ -113,6 +117,8 @@ export interface ComparisonRow {
   readonly ratio: number | undefined;
   readonly pairedMin: number | undefined;
   readonly pairedMax: number | undefined;
+  /** Bootstrap 95% interval of `ratio`, resampling whole repeats. */
+  readonly interval: Interval | undefined;
   readonly target: number | undefined;
   readonly met: boolean | undefined;
   /** The ratio cannot be trusted: shardcache or this peer returned misses for seeded keys while timed. */
@@ -150,6 +156,7 @@ export function compare(comparison: Comparison): ComparisonResult {
       ratio,
       pairedMin: paired.length ? Math.min(...paired) : undefined,
       pairedMax: paired.length ? Math.max(...paired) : undefined,
+      interval: isSubject ? undefined : bootstrapRatio(subject.rates, c.rates),
       target,
       met: target === undefined || ratio === undefined ? undefined : ratio >= target && !unreliable,
       void: unreliable,
@@ -176,6 +183,10 @@ export function formatRatio(ratio: number | undefined): string {
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
 }
 
+export function formatInterval(interval: Interval | undefined): string {
+  return interval === undefined ? '' : `${formatRatio(interval.low)}–${formatRatio(interval.high)}`;
+}
+
 /** The result as a markdown table (also readable in a terminal). */
 export function render(result: ComparisonResult): string {
   const showMisses = result.rows.some((row) => row.misses !== undefined);
@@ -187,6 +198,7 @@ export function render(result: ComparisonResult): string {
     ...(showMisses ? ['misses'] : []),
     `ratio`,
     'paired range',
+    '95% CI',
     'target',
     '',
     ...(showNotes ? ['note'] : []),
@@ -198,6 +210,7 @@ export function render(result: ComparisonResult): string {
     ...(showMisses ? [String(row.misses ?? '')] : []),
     row.ratio === undefined ? '' : formatRatio(row.ratio),
     row.pairedMin === undefined ? '' : `${formatRatio(row.pairedMin)}–${formatRatio(row.pairedMax)}`,
+    formatInterval(row.interval),
     row.target === undefined ? '' : `≥ ${row.target.toFixed(2)}x`,
     row.void ? 'VOID (misses)' : row.met === undefined ? '' : row.met ? 'met' : 'MISSED',
     ...(showNotes ? [row.note ?? ''] : []),
@@ -206,7 +219,7 @@ export function render(result: ComparisonResult): string {
 }
 
 export const RATIO_LEGEND =
-  'ratio = shardcache rate / peer rate (> 1: shardcache faster); paired range = min–max of the per-repeat ratios; medians over repeats; ' +
+  'ratio = shardcache rate / peer rate (> 1: shardcache faster); paired range = min–max of the per-repeat ratios; 95% CI = bootstrap interval of the ratio over the paired repeats; medians over repeats; ' +
   'misses = seeded keys read back empty while timed (VOID: a contender that answers misses is not comparable, the target counts as missed)';
 
 export function missedTargets(results: readonly ComparisonResult[]): string[] {

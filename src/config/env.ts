@@ -39,6 +39,7 @@ const ENV_VARIABLES: Readonly<Record<string, Setter>> = {
   SHARDCACHE_RING_KEY_HASH: text('ring', 'keyHash'),
   SHARDCACHE_RING_HASH_TAG: text('ring', 'hashTag'),
   SHARDCACHE_RING_POINTS_PER_SERVER: number('ring', 'pointsPerServer'),
+  SHARDCACHE_RING_TABLE_SIZE: number('ring', 'tableSize'),
   SHARDCACHE_TIMEOUT_GET_MS: number('timeouts', 'getMs'),
   SHARDCACHE_TIMEOUT_SET_MS: number('timeouts', 'setMs'),
   SHARDCACHE_TIMEOUT_BATCH_MS: number('timeouts', 'batchMs'),

@@ -13,8 +13,8 @@ import type { Credentials, TlsSettings } from '../secrets.js';
  * tests and single-process use.
  */
 export type BackendKind = 'redis' | 'memcached' | 'memory';
-/** How keys are placed: `'ketama'` (MD5, cross-client compatible) or `'fast'` (the same continuum, xxhash32). */
-export type RingAlgorithm = 'ketama' | 'fast';
+/** How keys are placed: `'ketama'` (MD5, cross-client compatible), `'fast'` (the same continuum, xxhash32) or `'maglev'` (a balanced lookup table, xxhash32). */
+export type RingAlgorithm = 'ketama' | 'fast' | 'maglev';
 /** Whose ketama server naming to reproduce: libmemcached's (pylibmc, PHP Memcached) or twemproxy's. */
 export type RingCompat = 'libmemcached' | 'twemproxy';
 /** The key hash of the ketama ring: `'md5'` (libmemcached, twemproxy `hash: md5`) or `'fnv1a_64'` (twemproxy's default). */
@@ -78,7 +78,10 @@ export interface RingOptions {
   /**
    * `ketama`: MD5 points, placement identical to libmemcached's weighted ketama
    * and twemproxy. `fast`: the same weighted continuum hashed with xxhash32,
-   * for pools that no other client shares.
+   * for pools that no other client shares. `maglev`: Maglev hashing (Eisenbud
+   * et al., NSDI 2016), each node's share within 1% of its weight's share
+   * (a continuum of 160 points is off by 11% to 37%), lookups as fast as
+   * `fast`; no other client shares it either.
    * @default 'ketama'
    */
   algorithm?: RingAlgorithm;
@@ -103,6 +106,14 @@ export interface RingOptions {
   hashTag?: string;
   /** Points per server of average weight in `fast` mode. @default 160 */
   pointsPerServer?: number;
+  /**
+   * Slots of the `maglev` table: a prime from 1,009 to 16,777,213, at least
+   * 100 per node. Each node's share is within 1 + nodes / tableSize of its
+   * weight's share. Every process sharing a pool must use the same size: a
+   * table of another size places keys differently.
+   * @default 262147
+   */
+  tableSize?: number;
 }
 
 /** `timeouts`: every deadline runs from the call to the reply. Milliseconds unless the name says otherwise. */
@@ -410,6 +421,7 @@ export const DEFAULTS = Object.freeze({
     keyHash: 'md5' as KeyHash,
     hashTag: undefined as string | undefined,
     pointsPerServer: 160,
+    tableSize: 262_147,
   } satisfies Record<keyof RingOptions, unknown>),
   timeouts: Object.freeze({
     getMs: 10,

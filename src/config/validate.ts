@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { CODEC_NAMES, type Codec, type CodecName } from '../codec/codec.js';
 import { describe, parseNodeSpec } from './node-spec.js';
 import { resolveAuth, resolveTls } from './security.js';
+import { maglevTableSize } from './table-size.js';
 import { DEFAULTS, type BackendKind, type KeyHash, type MetricsRegistry, type ResolvedNode, type ResolvedOptions, type ReplicaReads, type RingAlgorithm, type RingCompat, type ShardcacheOptions } from './options.js';
 
 type Raw = Record<string, unknown>;
@@ -64,7 +65,7 @@ function members<T extends string>(listed: Record<T, true>): readonly T[] {
   return Object.freeze(Object.keys(listed) as T[]);
 }
 const BACKENDS = members<BackendKind>({ redis: true, memcached: true, memory: true });
-const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true });
+const ALGORITHMS = members<RingAlgorithm>({ ketama: true, fast: true, maglev: true });
 const COMPATS = members<RingCompat>({ libmemcached: true, twemproxy: true });
 const KEY_HASHES = members<KeyHash>({ md5: true, fnv1a_64: true });
 const REPLICA_READS = members<ReplicaReads>({ primary: true, spread: true });
@@ -112,6 +113,7 @@ export function validateOptions(merged: Raw): ResolvedOptions {
       keyHash: oneOf(ring.keyHash, KEY_HASHES, 'ring.keyHash', DEFAULTS.ring.keyHash),
       hashTag: hashTag(ring.hashTag),
       pointsPerServer: integer(ring.pointsPerServer, 'ring.pointsPerServer', DEFAULTS.ring.pointsPerServer, 1, 10_000),
+      tableSize: maglevTableSize(ring.tableSize, algorithm === 'maglev' ? resolvedNodes.length : 0),
     },
     timeouts: {
       getMs: integer(timeouts.getMs, 'timeouts.getMs', DEFAULTS.timeouts.getMs, 1, 600_000),

@@ -109,4 +109,17 @@ export class Continuum {
     }
     return low === count ? 0 : low;
   }
+
+  /**
+   * Share of the 2^32 hash space each server owns (the arcs ending at its
+   * points), indexed by server; for reports, not the request path.
+   */
+  shares(serverCount: number): number[] {
+    const owned = new Array<number>(serverCount).fill(0);
+    for (let i = 0; i < this.#count; i++) {
+      const previous = i === 0 ? this.#points[2 * (this.#count - 1)]! - 2 ** 32 : this.#points[2 * (i - 1)]!;
+      owned[this.#points[2 * i + 1]!]! += this.#points[2 * i]! - previous;
+    }
+    return owned.map((arc) => arc / 2 ** 32);
+  }
 }

@@ -4,20 +4,25 @@
  * Algorithm: a weighted consistent-hash continuum (see ketama.ts). In `ketama`
  * mode the points and the key hash are MD5 (or twemproxy's fnv1a_64 for keys)
  * and placement matches libmemcached/twemproxy exactly; in `fast` mode the same
- * continuum is built with xxhash32, one point per hash.
+ * continuum is built with xxhash32, one point per hash. In `maglev` mode the
+ * key's xxhash32 picks a slot of a Maglev lookup table (see maglev.ts):
+ * balanced to within a slot of each member's weight share.
  *
  * Consistency: points are computed once per member for the configuration the
  * ring was built from. `without()` drops a member's points and keeps everyone
  * else's, so only that member's keys move; `with()` adds a member's points and
  * keeps everyone else's, so keys move only onto it. (libmemcached and
  * twemproxy instead rescale every survivor's weight after an ejection, which
- * with unequal weights also moves keys between survivors.)
+ * with unequal weights also moves keys between survivors.) In `maglev` mode
+ * `without()` and `with()` derive the new table from this one, moving only
+ * the leaving member's slots or the slots the joining member takes.
  */
 import type { KeyHash, RingAlgorithm, RingCompat } from '../config/options.js';
 import { Continuum, type ServerPoints } from './continuum.js';
 import { fnv1a64KeyHash } from './fnv.js';
 import { hashTagExtractor, type HashTagExtractor } from './hash-tag.js';
 import { ketamaPointCount, ketamaPoints, md5KeyHash } from './ketama.js';
+import { DEFAULT_TABLE_SIZE, MaglevTable } from './maglev.js';
 import { continuumName } from './server-name.js';
 
 export interface RingMember {
@@ -38,19 +43,32 @@ export interface RingConfig {
   readonly hashTag: string | undefined;
   /** Points per server of average weight, `fast` mode. */
   readonly pointsPerServer: number;
-  /** xxhash32 of a string; required in `fast` mode (xxhash-wasm needs async init). */
+  /** Slots of the `maglev` table (a prime; default 262,147). */
+  readonly tableSize?: number | undefined;
+  /** xxhash32 of a string; required in `fast` and `maglev` modes (xxhash-wasm needs async init). */
   readonly xxhash32?: Hash32 | undefined;
 }
 
 interface Placed<M> {
   readonly member: M;
+  /** Continuum points; empty in `maglev` mode, where the table places members. */
   readonly points: Uint32Array;
+}
+
+/** Key hash -> index into the ring's members: the continuum or the Maglev table. */
+interface Locator {
+  lookup(hash: number): number;
+  /** The first `n` distinct server indexes from `hash` onward (continuum: clockwise; Maglev: the table's next slots). */
+  distinct(hash: number, n: number, out: Int32Array): number;
+  shares(serverCount: number): number[];
 }
 
 export class Ring<M extends RingMember> {
   readonly #config: RingConfig;
   readonly #placed: readonly Placed<M>[];
-  readonly #continuum: Continuum;
+  readonly #locator: Locator;
+  /** The Maglev table, in `maglev` mode (`with`/`without` derive from it). */
+  readonly #table: MaglevTable | undefined;
   readonly #hashKey: Hash32;
   readonly #hashTag: HashTagExtractor;
   /** The member of a one-member ring, which owns every key. */
@@ -58,12 +76,13 @@ export class Ring<M extends RingMember> {
   /** Server indexes for `copiesOf`: the ring is synchronous, so one buffer serves every call. */
   readonly #scratch: Int32Array;
 
-  private constructor(config: RingConfig, placed: readonly Placed<M>[]) {
+  private constructor(config: RingConfig, placed: readonly Placed<M>[], table?: MaglevTable) {
     this.#config = config;
     this.#placed = placed;
     this.#only = placed.length === 1 ? placed[0]!.member : undefined;
     this.#scratch = new Int32Array(placed.length);
-    this.#continuum = new Continuum(placed.map((p, server): ServerPoints => ({ server, points: p.points })));
+    this.#table = config.algorithm === 'maglev' ? (table ?? MaglevTable.build(placed.map((p) => maglevServer(p.member)), config.tableSize ?? DEFAULT_TABLE_SIZE)) : undefined;
+    this.#locator = this.#table ?? new Continuum(placed.map((p, server): ServerPoints => ({ server, points: p.points })));
     this.#hashKey = keyHasher(config);
     this.#hashTag = hashTagExtractor(config.hashTag);
   }
@@ -82,13 +101,20 @@ export class Ring<M extends RingMember> {
   lookup(key: string): M | undefined {
     // No hash for a lone member (libmemcached skips it too).
     if (this.#only !== undefined) return this.#only;
-    const server = this.#continuum.lookup(this.hashKey(key));
+    const server = this.#locator.lookup(this.hashKey(key));
     return server === -1 ? undefined : this.#placed[server]!.member;
+  }
+
+  /** Share of the hash space each member owns, aligned with `members` (for reports such as `shardcache dist`). */
+  shares(): number[] {
+    if (this.#only !== undefined) return [1];
+    return this.#locator.shares(this.#placed.length);
   }
 
   /**
    * The first `n` distinct members clockwise from `key`'s point, the owner
-   * first (Cassandra's SimpleStrategy rule), written to `out` without
+   * first (Cassandra's SimpleStrategy rule; in `maglev` mode the owners of
+   * the slots after the key's slot, in table order), written to `out` without
    * allocating; answers how many (fewer than `n` when the ring has fewer
    * members). Reuse `out` across calls on hot paths.
    */
@@ -100,7 +126,7 @@ export class Ring<M extends RingMember> {
       return 1;
     }
     const servers = this.#scratch;
-    const found = this.#continuum.distinct(this.hashKey(key), Math.min(n, servers.length), servers);
+    const found = this.#locator.distinct(this.hashKey(key), Math.min(n, servers.length), servers);
     for (let i = 0; i < found; i++) out[i] = this.#placed[servers[i]!]!.member;
     return found;
   }
@@ -112,7 +138,11 @@ export class Ring<M extends RingMember> {
 
   /** The same ring without these members; every other member keeps its points. */
   without(addresses: ReadonlySet<string>): Ring<M> {
-    return new Ring(this.#config, this.#placed.filter((p) => !addresses.has(p.member.address)));
+    const survivors = this.#placed.filter((p) => !addresses.has(p.member.address));
+    if (this.#table === undefined) return new Ring(this.#config, survivors);
+    const removed = new Set<number>();
+    this.#placed.forEach((p, i) => addresses.has(p.member.address) && removed.add(i));
+    return new Ring(this.#config, survivors, this.#table.without(removed));
   }
 
   /**
@@ -122,11 +152,15 @@ export class Ring<M extends RingMember> {
   with(member: M): Ring<M> {
     const count = this.#placed.length + 1;
     const totalWeight = this.#placed.reduce((sum, p) => sum + p.member.weight, member.weight);
-    return new Ring(this.#config, [...this.#placed, { member, points: pointsFor(member, totalWeight, count, this.#config) }]);
+    const placed = [...this.#placed, { member, points: pointsFor(member, totalWeight, count, this.#config) }];
+    return new Ring(this.#config, placed, this.#table?.with(maglevServer(member)));
   }
 }
 
+const NO_POINTS = new Uint32Array(0);
+
 function pointsFor(member: RingMember, totalWeight: number, serverCount: number, config: RingConfig): Uint32Array {
+  if (config.algorithm === 'maglev') return NO_POINTS;
   if (config.algorithm === 'ketama') {
     const name = continuumName(member, config.compat);
     return ketamaPoints(name, ketamaPointCount(member.weight, totalWeight, serverCount));
@@ -139,12 +173,16 @@ function pointsFor(member: RingMember, totalWeight: number, serverCount: number,
   return points;
 }
 
+function maglevServer(member: RingMember): { name: string; weight: number } {
+  return { name: member.name ?? member.address, weight: member.weight };
+}
+
 function keyHasher(config: RingConfig): Hash32 {
-  if (config.algorithm === 'fast') return requireXxhash(config);
+  if (config.algorithm !== 'ketama') return requireXxhash(config);
   return config.keyHash === 'md5' ? md5KeyHash : fnv1a64KeyHash;
 }
 
 function requireXxhash(config: RingConfig): Hash32 {
-  if (!config.xxhash32) throw new TypeError('fast ring needs an xxhash32 function (createXxhash32())');
+  if (!config.xxhash32) throw new TypeError(`${config.algorithm} ring needs an xxhash32 function (loadXxhash32())`);
   return config.xxhash32;
 }

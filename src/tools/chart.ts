@@ -1,6 +1,6 @@
 /**
  * A self-contained SVG of the distribution report: balance (coefficient of
- * variation) and moved share (relative to the ideal) against ring size, one
+ * variation), max/mean load and moved share (relative to the ideal) against ring size, one
  * line per scheme, ring size on a log axis. No dependency, viewable in any
  * browser.
  *
@@ -9,11 +9,11 @@
  * 2.5 or 5 times a power of ten) and the axis ends on one; dashed grey
  * references are drawn under the data: the sampling-noise floor on the
  * balance panel (the CV a perfect scheme still shows with that many keys per
- * node), and the ideal 1 on the moved panel.
+ * node), and the ideal 1 on the max/mean and moved panels.
  */
 import type { DistributionRow } from './distribution.js';
 
-const WIDTH = 960;
+const WIDTH = 1260;
 const HEIGHT = 450;
 const PANEL = { top: 50, bottom: 90, left: 70, gap: 80 };
 /** Baselines below the plot area: tick labels, axis title, legend row. */
@@ -44,12 +44,15 @@ export function distributionChart(rows: readonly DistributionRow[], title: strin
     points: sizes.map((nodes) => [nodes, rows.find((row) => row.nodes === nodes)!.samplingNoiseCv]),
   };
   const ideal: Reference = { label: 'ideal', points: sizes.map((nodes) => [nodes, 1]) };
-  const panelWidth = (WIDTH - PANEL.left * 2 - PANEL.gap) / 2;
-  const balance = panel(series((row) => row.cv), noiseFloor, PANEL.left, panelWidth, 'balance: CV of keys per node (lower is better)');
+  const panelWidth = (WIDTH - PANEL.left * 2 - PANEL.gap * 2) / 3;
+  const at = (index: number) => PANEL.left + index * (panelWidth + PANEL.gap);
+  const balance = panel(series((row) => row.cv), noiseFloor, at(0), panelWidth, 'balance: CV of keys per node (lower is better)');
+  // The exact share where the scheme can tell: sampled max/mean sits above 1 by chance alone.
+  const peak = panel(series((row) => row.exactMaxOverMean ?? row.maxOverMean), { ...ideal, label: 'perfect balance' }, at(1), panelWidth, 'max/mean load (exact share where known; 1 is perfect)');
   const moved = panel(
     series((row) => (row.movedOnRemove === undefined ? undefined : row.movedOnRemove / row.idealOnRemove!)),
     ideal,
-    PANEL.left * 2 + panelWidth + PANEL.gap - PANEL.left,
+    at(2),
     panelWidth,
     'keys moved when one node leaves / ideal (1 is ideal)',
   );
@@ -62,6 +65,7 @@ export function distributionChart(rows: readonly DistributionRow[], title: strin
 <rect width="100%" height="100%" fill="white"/>
 <text x="${WIDTH / 2}" y="24" font-size="16" text-anchor="middle">${escape(title)}</text>
 ${balance}
+${peak}
 ${moved}
 ${legend}
 </svg>

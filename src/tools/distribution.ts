@@ -25,6 +25,12 @@ export interface DistributionRow {
   readonly samplingNoiseCv: number;
   readonly maxOverMean: number;
   readonly minOverMean: number;
+  /**
+   * max/mean of each node's exact share of the hash space over its weight's
+   * share: the balance without sampling noise (the sampled max/mean of a
+   * perfect scheme is above 1 by chance). Undefined where the scheme cannot tell.
+   */
+  readonly exactMaxOverMean: number | undefined;
   /** Share of keys that changed node when one node was removed, and the ideal share. */
   readonly movedOnRemove: number | undefined;
   readonly idealOnRemove: number | undefined;
@@ -103,6 +109,7 @@ function measure(scheme: PlacementScheme, pool: readonly PoolNode[], keys: reado
   return {
     scheme: scheme.name,
     nodes: pool.length,
+    exactMaxOverMean: exactBalance(placement, pool, totalWeight),
     cv,
     samplingNoiseCv: Math.sqrt(pool.length / keys.length),
     maxOverMean: loads.reduce((max, load) => Math.max(max, load), -Infinity) / mean,
@@ -114,4 +121,11 @@ function measure(scheme: PlacementScheme, pool: readonly PoolNode[], keys: reado
     idealOnAdd: joining.weight / (totalWeight + joining.weight),
     nsPerLookup,
   };
+}
+
+function exactBalance(placement: ReturnType<PlacementScheme['build']>, pool: readonly PoolNode[], totalWeight: number): number | undefined {
+  const shares = placement.shares?.();
+  if (shares === undefined) return undefined;
+  const loads = pool.map((node) => shares.get(node.address)! / (node.weight / totalWeight));
+  return Math.max(...loads) / (loads.reduce((sum, load) => sum + load, 0) / loads.length);
 }

@@ -1,7 +1,7 @@
 /**
  * The placements the distribution tool compares, each behind one shape:
  * build for a pool, look a key up, and (where the scheme allows) remove a
- * node or add one. shardcache's own rings, the `hashring` npm package (what
+ * node or add one. shardcache's own rings (ketama, fast, maglev), the `hashring` npm package (what
  * the `memcached` npm client uses; an optional dependency), and jump hash.
  */
 import { Ring, type RingMember } from '../ring/ring.js';
@@ -18,6 +18,8 @@ export interface Placement {
   /** The same placement without `address`; undefined when the scheme cannot remove it. */
   readonly without: (address: string) => Placement | undefined;
   readonly with: (node: PoolNode) => Placement;
+  /** Share of the hash space each address owns, exactly (no sampling); undefined when the scheme cannot tell. */
+  readonly shares?: () => ReadonlyMap<string, number>;
 }
 
 export interface PlacementScheme {
@@ -40,6 +42,10 @@ function fromRing(ring: Ring<RingMember>): Placement {
     lookup: (key) => ring.lookup(key)!.address,
     without: (address) => fromRing(ring.without(new Set([address]))),
     with: (node) => fromRing(ring.with(member(node))),
+    shares: () => {
+      const shares = ring.shares();
+      return new Map(ring.members.map((m, i) => [m.address, shares[i]!]));
+    },
   };
 }
 
@@ -63,6 +69,13 @@ export async function schemes(pointsPerServer: number): Promise<PlacementScheme[
       removable: middle,
     },
     {
+      name: 'maglev',
+      description: 'shardcache maglev (xxhash32, Maglev table of 262,147 slots)',
+      unsupported: () => undefined,
+      build: (pool) => fromRing(Ring.build(pool.map(member), { algorithm: 'maglev', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer, xxhash32 })),
+      removable: middle,
+    },
+    {
       name: 'jump',
       description: 'jump consistent hash over xxhash64 (reference: balanced, removes only the last node, no weights)',
       unsupported: (pool) => (pool.some((node) => node.weight !== pool[0]!.weight) ? 'jump hash has no weights' : undefined),
@@ -72,7 +85,7 @@ export async function schemes(pointsPerServer: number): Promise<PlacementScheme[
   ];
   const hashring = await loadHashring();
   if (hashring) {
-    list.splice(2, 0, {
+    list.splice(3, 0, {
       name: 'hashring',
       description: 'hashring npm package 3.x (used by the memcached npm client; MD5, 160 points)',
       unsupported: () => undefined,

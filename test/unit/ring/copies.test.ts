@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Continuum } from '../../../src/ring/continuum.js';
 import { Ring, type RingConfig, type RingMember } from '../../../src/ring/ring.js';
+import { loadXxhash32 } from '../../../src/ring/xxhash.js';
 
 const KETAMA: RingConfig = { algorithm: 'ketama', compat: 'libmemcached', keyHash: 'md5', hashTag: undefined, pointsPerServer: 160 };
 const members = (count: number, weightOf: (i: number) => number = () => 1): RingMember[] =>
@@ -84,5 +85,36 @@ describe('Ring.copiesOf', () => {
     const length = out.length;
     for (const key of keys) ring.copiesOf(key, 3, out);
     expect(out.length).toBe(length);
+  });
+});
+
+describe('Ring.copiesOf in maglev mode (the owners of the next slots in table order)', () => {
+  const config = async (): Promise<RingConfig> => ({ ...KETAMA, algorithm: 'maglev', tableSize: 65_537, xxhash32: await loadXxhash32() });
+
+  it('answers distinct members, the owner first, spread over every other member', async () => {
+    const ring = Ring.build(members(5, (i) => 1 + (i % 3)), await config());
+    const seconds = new Set<string>();
+    for (const key of keys.slice(0, 500)) {
+      const three = copies(ring, key, 3);
+      expect(three[0]).toBe(ring.lookup(key)!.address);
+      expect(new Set(three).size).toBe(3);
+      expect(copies(ring, key, 2)).toEqual(three.slice(0, 2));
+      expect(copies(ring, key, 9)).toHaveLength(5);
+      seconds.add(three[1]!);
+    }
+    expect(seconds.size).toBe(5);
+  });
+
+  it('without a member, keys whose copies did not include it keep them all; the others keep the copies before it', async () => {
+    const ring = Ring.build(members(6), await config());
+    const gone = '10.1.0.2:11211';
+    const smaller = ring.without(new Set([gone]));
+    for (const key of keys) {
+      const before = copies(ring, key, 3);
+      const after = copies(smaller, key, 3);
+      if (!before.includes(gone)) expect(after).toEqual(before);
+      // Its slots pass to other members, which take its place in the walk: the copies before it stay, later ones may change.
+      else expect(after.slice(0, before.indexOf(gone))).toEqual(before.slice(0, before.indexOf(gone)));
+    }
   });
 });

@@ -100,7 +100,7 @@ describe('ring consistency (property tests on the real ring)', () => {
   const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const sample = keys(20_000);
 
-  for (const algorithm of ['ketama', 'fast'] as const) {
+  for (const algorithm of ['ketama', 'fast', 'maglev'] as const) {
     it(`${algorithm}: removing a node moves only that node's keys`, async () => {
       const config = { ...KETAMA, algorithm, xxhash32: await loadXxhash32() };
       for (let round = 0; round < 8; round++) {

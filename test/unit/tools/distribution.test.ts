@@ -22,7 +22,7 @@ describe('jump hash', () => {
 describe('distribution analysis', () => {
   it('reports balance, moved shares near the ideal and no moves between other nodes', async () => {
     const rows = analyze(await schemes(160), { sizes: [3, 20], keys: 20_000, weights: 'equal' });
-    expect(new Set(rows.map((r) => r.scheme))).toEqual(new Set(['ketama', 'fast', 'hashring', 'jump']));
+    expect(new Set(rows.map((r) => r.scheme))).toEqual(new Set(['ketama', 'fast', 'maglev', 'hashring', 'jump']));
     for (const row of rows) {
       expect(row.movedBetweenOthers).toBe(0);
       expect(Math.abs(row.movedOnRemove! - row.idealOnRemove!)).toBeLessThan(0.1);
@@ -42,14 +42,29 @@ describe('distribution analysis', () => {
     expect(ketama.idealOnRemove).toBeCloseTo(3 / 12);
   });
 
-  it('draws one line per scheme on each of the two panels', async () => {
+  it('shows maglev within 1.02 max/mean of exact weight shares where the continuum is not, moving about the ideal share', async () => {
+    const rows = analyze(await schemes(160), { sizes: [10, 100], keys: 20_000, weights: [1, 2, 3] });
+    for (const nodes of [10, 100]) {
+      const maglev = rows.find((r) => r.scheme === 'maglev' && r.nodes === nodes)!;
+      const fast = rows.find((r) => r.scheme === 'fast' && r.nodes === nodes)!;
+      expect(maglev.exactMaxOverMean).toBeLessThanOrEqual(1.02);
+      expect(fast.exactMaxOverMean).toBeGreaterThan(maglev.exactMaxOverMean!);
+      expect(maglev.movedBetweenOthers).toBe(0);
+      // Sampled on 20,000 keys: the ideal share with sampling slack.
+      expect(maglev.movedOnRemove! / maglev.idealOnRemove!).toBeLessThan(1.35);
+    }
+    expect(rows.find((r) => r.scheme === 'hashring')?.exactMaxOverMean).toBeUndefined();
+  });
+
+  it('draws one line per scheme on each of the three panels', async () => {
     const rows = analyze(await schemes(160), { sizes: [2, 5], keys: 2_000, weights: 'equal' });
     const svg = distributionChart(rows, 'test <chart>');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('test &lt;chart&gt;');
-    // Four schemes on two panels, and one dashed reference per panel (noise floor, ideal).
-    expect(svg.match(/<path /g)).toHaveLength(10);
-    expect(svg.match(/stroke-dasharray/g)).toHaveLength(3);
+    // Five schemes on three panels, and one dashed reference per panel (noise floor, perfect balance, ideal move).
+    expect(svg).toContain('max/mean load');
+    expect(svg.match(/<path /g)).toHaveLength(18);
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(4);
     expect(svg).toContain('<title>sampling-noise floor</title>');
   });
 
