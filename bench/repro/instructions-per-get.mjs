@@ -3,11 +3,11 @@
  * on load or scheduling): the cache from the given dist/ over three nodes on
  * fixed loopback ports (started by hand: redis 7101-7103, memcached
  * 7111-7113), 1,000 keys set, then read `rounds` times in groups of `width`.
- * Run twice with different rounds; the difference over the extra GETs is
+ * `dist` is an absolute path. Run twice with different rounds; the difference over the extra GETs is
  * the cost per GET with start-up and JIT warm-up taken out:
  *
- *   valgrind --tool=callgrind node --single-threaded repro/instructions-per-get.mjs ../dist 20 redis 1000
- *   valgrind --tool=callgrind node --single-threaded repro/instructions-per-get.mjs ../dist 220 redis 1000
+ *   valgrind --tool=callgrind node --single-threaded repro/instructions-per-get.mjs "$PWD/../dist" 20 redis 1000
+ *   valgrind --tool=callgrind node --single-threaded repro/instructions-per-get.mjs "$PWD/../dist" 220 redis 1000
  */
 const [dist, roundsArg, backend = 'redis', widthArg = '1000'] = process.argv.slice(2);
 const { createCache } = await import(`${dist}/index.js`);
