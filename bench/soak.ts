@@ -44,6 +44,7 @@ import { createCache, DEFAULTS, nodesOf, type ShardcacheOptions } from './lib/su
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../test/harness/servers.js';
 import { parseArgs, printVerdict, withTimeout, writeJson } from './lib/compare.js';
 import { table } from './lib/stats.js';
+import { seededRandom } from './lib/seeded-random.js';
 import { headOf, SoakModel, soakValue, type Verdict, type WriteHandle, type WriteInfo } from './lib/soak-model.js';
 
 // ---------------------------------------------------------------------------
@@ -203,7 +204,7 @@ class Soak {
     seed: number,
   ) {
     this.model = new SoakModel({ keyPrefix: `soak:${backend}:`, keyCount: KEYS, pruneAfterMs: PRUNE_AFTER_MS, now: sinceLoad });
-    this.#rng = random(seed);
+    this.#rng = seededRandom(seed);
   }
 
   keyOf(i: number): string {
@@ -445,17 +446,6 @@ class Soak {
   }
 }
 
-/** A small deterministic PRNG (mulberry32): the same run, op for op, modulo timing. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * Names the path behind a superseded value, from the kept events: what

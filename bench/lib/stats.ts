@@ -1,4 +1,6 @@
 /** Percentiles over recorded samples, bootstrap intervals, and a fixed-width table. */
+import { seededRandom } from './seeded-random.js';
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -43,7 +45,7 @@ const RESAMPLES = 2_000;
 export function bootstrapRatio(subject: readonly number[], peer: readonly number[], { resamples = RESAMPLES, confidence = CONFIDENCE, seed = 1 } = {}): Interval | undefined {
   const pairs = subject.flatMap((s, i) => (Number.isFinite(s) && Number.isFinite(peer[i]) && peer[i]! > 0 ? [[s, peer[i]!] as const] : []));
   if (pairs.length === 0) return undefined;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const a = new Float64Array(pairs.length);
   const b = new Float64Array(pairs.length);
   const ratios = new Float64Array(resamples);
@@ -65,14 +67,3 @@ function medianOf(sorted: Float64Array): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** A small seeded generator (mulberry32): reproducible resamples, no dependency. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

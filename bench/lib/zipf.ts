@@ -1,16 +1,6 @@
 /** Zipf-distributed ranks from a seeded generator, so two runs draw the same sequence. */
+export { seededRandom } from './seeded-random.js';
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s, by inverse CDF and binary search. */
 export function zipfSampler(n: number, s: number, random: () => number): () => number {
