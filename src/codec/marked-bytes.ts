@@ -35,9 +35,27 @@ export function decodeMarked(bytes: Buffer): unknown {
   if (bytes.length >= HEADER_BYTES && bytes[0] === MARKER[0] && bytes[1] === MARKER[1] && bytes[2] === MARKER[2]) {
     return decodeTyped(bytes.subarray(HEADER_BYTES), bytes.readUInt32BE(MARKER.length));
   }
-  if (isUtf8(bytes)) {
-    const text = bytes.toString('utf8');
-    if (!CONTROL.test(text)) return text;
+  return isPlainText(bytes) ? bytes.toString('utf8') : Buffer.from(bytes);
+}
+
+/**
+ * Whether `bytes` is UTF-8 text without CONTROL characters. One pass over
+ * the bytes, not a regular expression over the decoded string (every read
+ * of a foreign or plain-text value goes through here): in UTF-8 those
+ * characters are single bytes below 0x80, and text that is all ASCII needs
+ * no UTF-8 check.
+ */
+function isPlainText(bytes: Buffer): boolean {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte < 0x20) {
+      if (byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+    } else if (byte === 0x7f) {
+      return false;
+    } else if (byte >= 0x80) {
+      ascii = false;
+    }
   }
-  return Buffer.from(bytes);
+  return ascii || isUtf8(bytes);
 }
