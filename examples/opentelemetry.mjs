@@ -67,9 +67,19 @@ await tracer.startActiveSpan('GET /users/1', async (request) => {
 });
 await cache.close();
 
+// Printed as a tree, each span under its parent: start times alone can tie or
+// invert for spans started within a microsecond (the SDK's clock is a float).
 const spans = exporter.getFinishedSpans();
-const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]));
-const depth = (span) => (span.parentSpanContext ? 1 + depth(byId.get(span.parentSpanContext.spanId)) : 0);
-for (const span of spans.sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])) {
-  console.log(`${'  '.repeat(depth(span))}${span.name}${span.attributes['shardcache.key'] ? ` key=${span.attributes['shardcache.key']}` : ''}`);
+const children = new Map();
+for (const span of spans) {
+  const parent = span.parentSpanContext?.spanId;
+  children.set(parent, [...(children.get(parent) ?? []), span]);
 }
+const byStart = (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1];
+const print = (parent, depth) => {
+  for (const span of (children.get(parent) ?? []).sort(byStart)) {
+    console.log(`${'  '.repeat(depth)}${span.name}${span.attributes['shardcache.key'] ? ` key=${span.attributes['shardcache.key']}` : ''}`);
+    print(span.spanContext().spanId, depth + 1);
+  }
+};
+print(undefined, 0);
