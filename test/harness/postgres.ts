@@ -21,11 +21,10 @@
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { watchDetached } from './servers.js';
+import { freePort, watchDetached } from './servers.js';
 
 const HOST = '127.0.0.1';
 const COMMAND_LIMIT_MS = 60_000;
@@ -228,14 +227,3 @@ async function exited(pid: number, withinMs: number): Promise<boolean> {
   return true;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -505,7 +505,8 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-function freePort(): Promise<number> {
+/** A port free on the loopback address now (the kernel's pick). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();

@@ -4,10 +4,10 @@
  * error message that could quote them. It is read once when the process
  * starts, so this runs the built package in a child process.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runNodeScript } from '../harness/node-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,22 +28,8 @@ await cache.close();
 await quiet.close();
 `;
 
-function run(env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the script did not finish within 10 s'));
-    }, 10_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code });
-    });
-  });
+function run(env: Record<string, string>): ReturnType<typeof runNodeScript> {
+  return runNodeScript(SCRIPT, { cwd: root, env, timeoutMs: 10_000 });
 }
 
 describe('NODE_DEBUG=shardcache', () => {

@@ -6,12 +6,12 @@
  * (test/faults/tls-auth-failures.test.ts covers every other place a user
  * could see a secret.)
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, startSecureMemcached, startTlsRedis, testSecret, type TestPki } from '../harness/secure-servers.js';
 import { stopAll, type ServerProcess } from '../harness/servers.js';
+import { runNodeScript } from '../harness/node-script.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = testSecret('pw');
@@ -52,22 +52,8 @@ afterAll(async () => {
   pki?.remove();
 });
 
-function run(env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the script did not finish within 60 s'));
-    }, 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code });
-    });
-  });
+function run(env: Record<string, string>): ReturnType<typeof runNodeScript> {
+  return runNodeScript(SCRIPT, { cwd: root, env, timeoutMs: 60_000 });
 }
 
 describe('NODE_DEBUG=shardcache,tls,net while logins and TLS fail', () => {
