@@ -34,6 +34,7 @@ import { Router } from './routing/router.js';
 import { Values } from './routing/values.js';
 import { ReplicaRouter } from './routing/replica-router.js';
 import { StaleCopies } from './routing/stale-copies.js';
+import { StandInRelease } from './routing/stand-in-release.js';
 import { Warmup } from './routing/warmup.js';
 import { PoolChange } from './routing/pool-change.js';
 import { AuthError, ClosedError, TlsError } from './errors.js';
@@ -138,6 +139,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     local: local && { admin: local.tier, close: local.close },
     onClose: () => {
       replicas?.stale.close();
+      replicas?.standIns?.close();
       detachMetrics?.();
     },
   });
@@ -146,7 +148,12 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
 }
 
 /** The replicated routing layer, when copies or warm-up are configured; undefined leaves the plain router in the chain. */
-function createReplicaRouting(membership: NodeMembership, values: Values, options: ResolvedOptions, clock: Clock): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined } | undefined {
+function createReplicaRouting(
+  membership: NodeMembership,
+  values: Values,
+  options: ResolvedOptions,
+  clock: Clock,
+): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined; standIns: StandInRelease | undefined } | undefined {
   const { replication, warmup: warmupOptions, health, timeouts } = options;
   if (replication.copies === 1 && warmupOptions.durationMs === 0) return undefined;
   const stale = new StaleCopies({
@@ -158,13 +165,27 @@ function createReplicaRouting(membership: NodeMembership, values: Values, option
     isServing: (node) => membership.isServing(node) && node.state === 'up',
   });
   let warmup: Warmup | undefined;
+  let standIns: StandInRelease | undefined;
   if (warmupOptions.durationMs > 0) {
     const live = new Warmup({ durationMs: warmupOptions.durationMs, copies: replication.copies, now: () => clock.now(), usable: (node, key) => membership.isServing(node) && !stale.isStale(node, key) });
-    membership.onReadmitted((node) => live.open([node], membership.placement, false));
+    // A returning node warms from its other copies and from the stand-ins that took its keys' writes, kept until the window ends.
+    const release = new StandInRelease({
+      durationMs: warmupOptions.durationMs,
+      deadlineMs: health.probeTimeoutMs,
+      clock,
+      stale,
+      isServing: (node) => membership.isServing(node) && node.state === 'up',
+      isMember: (node) => membership.placement.members.includes(node),
+    });
+    membership.onReadmitted((node, standIns) => {
+      live.open([node], membership.placement, false, standIns);
+      release.hold(standIns);
+    }, true);
     warmup = live;
+    standIns = release;
   }
   const router = new ReplicaRouter(membership, values, stale, warmup, { timeouts, reads: replication.reads, warmupTtlSeconds: warmupOptions.ttlSeconds });
-  return { router, stale, warmup };
+  return { router, stale, warmup, standIns };
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {

@@ -46,6 +46,8 @@ export class StaleCopies {
   #delayMs: number;
   #repairing = false;
   #closed = false;
+  /** Orders writes (and marks), so a success voids only the marks of earlier writes. */
+  #sequence = 0;
 
   constructor(options: StaleCopiesOptions) {
     this.#options = options;
@@ -57,6 +59,11 @@ export class StaleCopies {
     let size = 0;
     for (const marks of this.#byNode.values()) size += marks.keys.size;
     return size;
+  }
+
+  /** A number for a write that starts now: later than every mark and write before it. */
+  nextSequence(): number {
+    return ++this.#sequence;
   }
 
   /** Whether `node` may hold an old value of `key`. Nearly free while nothing is marked. */
