@@ -11,9 +11,11 @@
  * stand-in never brings the deleted value back.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCache, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
 import { nextEvent } from '../harness/events.js';
+import { parseExposition, sampleValue } from '../harness/prometheus.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
 import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
@@ -48,6 +50,7 @@ describe.each([
   let servers: ServerProcess[];
   let cache: ShardedCache;
   let direct: ShardedCache[];
+  let registry: Registry;
   let handlesBefore: HandleCounts;
   let unexpected: unknown[];
   const recordUnexpected = (error: unknown) => unexpected.push(error);
@@ -87,7 +90,8 @@ describe.each([
   });
 
   const open = async (extra: Partial<ShardcacheOptions> = {}) => {
-    cache = await createCache({ backend, nodes: servers.map((s) => s.address), ...OPTIONS, ...extra }, { env: {} });
+    registry = new Registry();
+    cache = await createCache({ backend, nodes: servers.map((s) => s.address), ...OPTIONS, metrics: { registry }, ...extra }, { env: {} });
     await cache.clear(); // the servers are shared by the tests of this file
   };
   /** One single-node cache per server, to read each server directly; made once every server is back. */
@@ -159,6 +163,9 @@ describe.each([
     expect(await Promise.all(singles.map((key) => cache.getOrLoad(key, () => load(key))))).toEqual(singles.map((key) => db.get(key)));
     expect(await cache.mgetOrLoad(batch, loadMany)).toEqual(batch.map((key) => db.get(key)));
     expect(loaded).toEqual([]);
+    // Every held key but the one rewritten in the window (a hit on the node) was answered from its stand-in.
+    const warmed = held.length - 1;
+    expect(cache.stats().replication!.warmup.fromPrevious).toBe(warmed);
     expect(await Promise.all(deleted.map((key) => cache.get(key)))).toEqual(deleted.map(() => undefined));
     expect(await cache.mget(deleted)).toEqual(deleted.map(() => undefined));
     // A restarted node lost what it held: those keys, and only those, go to the loader.
@@ -167,8 +174,19 @@ describe.each([
 
     // The returned node holds the warmed keys afterwards (fills are best effort, so polled).
     const [victimDirect, ...standInsDirect] = await readers();
-    const heldValues = await eventually(() => victimDirect!.mget(held), (values) => values.every((v, i) => v === db.get(held[i]!)));
+    const heldValues = await eventually(
+      () => victimDirect!.mget(held),
+      (values) => values.every((v, i) => v === db.get(held[i]!)) && cache.stats().replication!.warmup.filled === warmed, // the add's reply may come after a direct read sees it
+    );
     expect(heldValues).toEqual(held.map((key) => db.get(key)));
+    const { warmup } = cache.stats().replication!;
+    expect(warmup).toMatchObject({ fromPrevious: warmed, filled: warmed, raced: 0 });
+    expect(warmup.tried).toBeGreaterThanOrEqual(warmed);
+    const samples = parseExposition(await registry.metrics());
+    expect(sampleValue(samples, 'shardcache_warmup_fills_tried_total')).toBe(warmup.tried);
+    expect(sampleValue(samples, 'shardcache_warmup_fills_from_previous_total')).toBe(warmed);
+    expect(sampleValue(samples, 'shardcache_warmup_filled_total')).toBe(warmed);
+    expect(sampleValue(samples, 'shardcache_warmup_fills_raced_total')).toBe(0);
 
     // Once the window is over, the stand-ins hold none of the node's keys.
     const onStandIns = async () => (await Promise.all(standInsDirect.map((single) => single.mget(victimKeys)))).flat().filter((v) => v !== undefined);
@@ -222,5 +240,7 @@ describe.each([
     // A fill sent with the read's answer is ahead of these on the same connection.
     expect(await cache.get(key)).toBeUndefined();
     expect(await (await readers())[1]!.get(key)).toBeUndefined();
+    expect(cache.stats().replication!.warmup).toEqual({ tried: 1, fromPrevious: 1, filled: 0, raced: 1 });
+    expect(sampleValue(parseExposition(await registry.metrics()), 'shardcache_warmup_fills_raced_total')).toBe(1);
   });
 });
