@@ -178,7 +178,7 @@ function createReplicaRouting(
       clock,
       stale,
       isServing: (node) => membership.isServing(node) && node.state === 'up',
-      isMember: (node) => membership.placement.members.includes(node),
+      isMember: (node) => membership.isMember(node),
     });
     membership.onReadmitted((node, standIns) => {
       live.open([node], membership.placement, false, standIns);

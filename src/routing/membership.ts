@@ -74,6 +74,11 @@ export class NodeMembership implements Membership {
     return this.#current.copiesOf(key, this.copies, out);
   }
 
+  /** Whether `node` is in the pool now (on the ring or out); false once it left it (setNodes). */
+  isMember(node: CacheNode): boolean {
+    return this.#byAddress.get(node.address) === node;
+  }
+
   /** Whether `node` is on the serving ring now. */
   isServing(node: CacheNode): boolean {
     return !this.#ejected.has(node.address) && this.#byAddress.get(node.address) === node;

@@ -123,6 +123,8 @@ export class ReplicaWrites {
 
   /** Deletes `keys` from a node that held them before a change; one that cannot be reached is marked stale for them instead. */
   async #retire(node: CacheNode, keys: string[], deadlineMs: number, sequence: number): Promise<void> {
+    // A node that left the pool is closed: nothing of it is read again.
+    if (!this.#membership.isMember(node)) return;
     const reached = this.#membership.isServing(node) && (await node.call('delMany', deadlineMs, (backend) => backend.delMany(keys)).then(() => true, () => false));
     for (const key of keys) {
       if (reached) this.#stale.wrote(node, key, sequence);
