@@ -19,8 +19,8 @@ import type { Membership, CacheNode } from '../node/node.js';
 import { cleanUpForReturn, type ReadmissionContext, type Readmitted, type StandInCopies } from './readmission.js';
 import { ReturnJournal } from './return-journal.js';
 
-/** Told in the tick a node returns: the stand-ins' copies handed over (empty unless kept), and the serving ring it returns to. */
-export type ReadmittedListener = (node: CacheNode, standIns: StandInCopies, servingBefore: Ring<CacheNode>) => void;
+/** Told in the tick a node returns, with the stand-ins' copies handed over (empty unless kept). */
+export type ReadmittedListener = (node: CacheNode, standIns: StandInCopies) => void;
 
 /** Where one copy of a write goes, and the TTL it may keep there. */
 export interface CopyRoute {
@@ -211,17 +211,16 @@ export class NodeMembership implements Membership {
   readmit(node: CacheNode): Promise<Readmitted> {
     this.#assertMember(node);
     return cleanUpForReturn(node, this.#readmission, (standIns) => {
-      const before = this.#current;
       this.#journal.close(node.address);
       this.#ejected.delete(node.address);
       this.#current = this.#full.without(this.#ejected);
-      for (const listener of this.#readmitted) listener(node, standIns, before);
+      for (const listener of this.#readmitted) listener(node, standIns);
     });
   }
 
   /** A node that left the pool (setNodes) while it was being probed must not return. */
   #assertMember(node: CacheNode): void {
-    if (this.#byAddress.get(node.address) !== node) throw new Error(`${node.address} left the pool`);
+    if (!this.isMember(node)) throw new Error(`${node.address} left the pool`);
   }
 }
 
