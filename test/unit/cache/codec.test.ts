@@ -1,3 +1,5 @@
+import { fc, test } from '@fast-check/vitest';
+import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { valueFormat, type Codec } from '../../../src/codec/codec.js';
 import { decodeTyped, encodeTyped, FLAGS } from '../../../src/codec/flags.js';
@@ -76,6 +78,22 @@ describe('default codec on Redis: text bare, everything else behind a marker no 
       const bytes = Buffer.from(foreign);
       expect(decodeMarked(bytes), Buffer.from(foreign).toString('hex')).toEqual(bytes);
     }
+  });
+
+  // The plain-text check reads eight bytes at a time: it must agree with the
+  // rule as written, at every length and at any offset in a larger buffer
+  // (reply values are views into a connection's buffer).
+  const PLAIN_TEXT_RULE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+  const textLike = fc.uint8Array({ maxLength: 40 }).map((bytes) => bytes.map((byte) => (byte % 4 === 0 ? byte : 0x20 + (byte % 0x5f))));
+  const awkward = fc.constantFrom(0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xe2, 0xff);
+  test.prop([fc.nat(7), textLike, fc.array(fc.tuple(fc.nat(), awkward), { maxLength: 3 })], { numRuns: 2000 })('reads text as a string exactly when it is UTF-8 without control characters other than tab, CR and LF', (offset, body, changes) => {
+    const host = Buffer.alloc(offset + body.length + 3, 0x41);
+    const bytes = host.subarray(offset, offset + body.length);
+    bytes.set(body);
+    for (const [at, byte] of changes) if (bytes.length > 0) bytes[at % bytes.length] = byte;
+    if (bytes[0] === MARKER[0]) return;
+    const isText = isUtf8(bytes) && PLAIN_TEXT_RULE.test(bytes.toString('utf8'));
+    expect(decodeMarked(bytes)).toEqual(isText ? bytes.toString('utf8') : Buffer.from(bytes));
   });
 });
 
