@@ -5,6 +5,7 @@ import { valueFormat, type Codec } from '../../../src/codec/codec.js';
 import { decodeTyped, encodeTyped, FLAGS } from '../../../src/codec/flags.js';
 import { decodeLegacy, encodeLegacy } from '../../../src/codec/legacy.js';
 import { decodeMarked, encodeMarked, MARKER } from '../../../src/codec/marked-bytes.js';
+import { utf8TextOf } from '../../../src/codec/utf8.js';
 import { InvalidValueError } from '../../../src/errors.js';
 
 const TYPED_VALUES: unknown[] = [{ a: [1, 'x', null] }, [1, 2], 42, 0, -1.5, 2 ** 60, true, false, null, 'text', '', '42', '{"a":1}', 'ключ 键', '\u0000x', '\u0001', 'a\tb\r\n', 'lone \ud800', 10n ** 30n];
@@ -94,6 +95,14 @@ describe('default codec on Redis: text bare, everything else behind a marker no 
     if (bytes[0] === MARKER[0]) return;
     const isText = isUtf8(bytes) && PLAIN_TEXT_RULE.test(bytes.toString('utf8'));
     expect(decodeMarked(bytes)).toEqual(isText ? bytes.toString('utf8') : Buffer.from(bytes));
+  });
+});
+
+describe('UTF-8 text, decoded first and checked after', () => {
+  it('tells text that holds U+FFFD from bytes that decode to it', () => {
+    expect(utf8TextOf(Buffer.from('plain ascii'))).toBe('plain ascii');
+    expect(utf8TextOf(Buffer.from('ключ \uFFFD 键'))).toBe('ключ \uFFFD 键');
+    for (const invalid of [[0xff], [0x61, 0x80], [0xc3], [0xed, 0xa0, 0x80], [0xef, 0xbf]]) expect(utf8TextOf(Buffer.from(invalid)), String(invalid)).toBeUndefined();
   });
 });
 
