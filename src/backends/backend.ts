@@ -25,11 +25,23 @@ export interface StoredValue {
   readonly flags: number;
 }
 
+/**
+ * A value as a read answers it: the bare bytes from a server without a
+ * flags word (Redis: no object per value on the read path, which every key
+ * of a large batch crosses), or the bytes with their flags.
+ */
+export type ReadValue = Buffer | StoredValue;
+
+/** A read value with its flags (0 for bare bytes). */
+export function storedValueOf(read: ReadValue): StoredValue {
+  return read instanceof Uint8Array ? { bytes: read, flags: 0 } : read;
+}
+
 export interface Backend {
   /** `host:port` of the node, for errors. */
   readonly address: string;
-  get(key: string): Promise<StoredValue | undefined>;
-  getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]>;
+  get(key: string): Promise<ReadValue | undefined>;
+  getMany(keys: readonly string[]): Promise<(ReadValue | undefined)[]>;
   set(key: string, value: StoredValue, ttlSeconds: number): Promise<void>;
   setMany(entries: readonly (readonly [string, StoredValue])[], ttlSeconds: number): Promise<void>;
   /**

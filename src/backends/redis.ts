@@ -30,7 +30,7 @@
  */
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { NodeError, type AuthError, type TlsError } from '../errors.js';
-import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
+import type { Backend, BackendNode, KeyRules, ReadValue, StoredValue } from './backend.js';
 import { chunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import type { ConnectionSetupOptions } from './connection-failure.js';
 import { RedisSecurity } from './redis-security.js';
@@ -141,18 +141,18 @@ export class RedisBackend implements Backend {
   }
 
   // Promise chains rather than #run: these are the hot path.
-  get(key: string): Promise<StoredValue | undefined> {
+  get(key: string): Promise<ReadValue | undefined> {
     this.#wakeIfEnded();
-    return this.#client.getBuffer(key).then(storedValueOf, this.#fail);
+    return this.#client.getBuffer(key).then(missAsUndefined, this.#fail);
   }
 
   /** One MGET. (MGET reads a key of another type as nil, a miss, where GET would answer WRONGTYPE; for a cache both mean "no value".) */
-  getMany(keys: readonly string[]): Promise<(StoredValue | undefined)[]> {
+  getMany(keys: readonly string[]): Promise<(ReadValue | undefined)[]> {
     this.#wakeIfEnded();
     // The array itself, not spread into arguments; the reply array is ours, so it is rewritten in place.
-    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#client.mgetBuffer(keys as string[]).then(storedValuesOf, this.#fail);
+    if (keys.length <= MAX_KEYS_PER_REQUEST) return this.#client.mgetBuffer(keys as string[]).then(missesAsUndefined, this.#fail);
     const replies = chunksOf(keys).map((chunk) => this.#client.mgetBuffer(chunk));
-    return Promise.all(replies).then((parts) => storedValuesOf(parts.flat()), this.#fail);
+    return Promise.all(replies).then((parts) => missesAsUndefined(parts.flat()), this.#fail);
   }
 
   /** Redis has no flags word: only the bytes are stored (the codec's Redis format puts the type in them). */
@@ -299,17 +299,15 @@ export class RedisBackend implements Backend {
   }
 }
 
-function storedValueOf(bytes: Buffer | null): StoredValue | undefined {
-  return bytes === null ? undefined : { bytes, flags: 0 };
+/** Redis answers a miss with nil (null); the backends answer `undefined`. Values stay bare bytes (ReadValue). */
+function missAsUndefined(bytes: Buffer | null): Buffer | undefined {
+  return bytes ?? undefined;
 }
 
-function storedValuesOf(reply: (Buffer | null)[]): (StoredValue | undefined)[] {
-  const values: (Buffer | StoredValue | null | undefined)[] = reply;
-  for (let i = 0; i < values.length; i++) {
-    const bytes = values[i] as Buffer | null;
-    values[i] = bytes === null ? undefined : { bytes, flags: 0 };
-  }
-  return values as (StoredValue | undefined)[];
+function missesAsUndefined(reply: (Buffer | null)[]): (Buffer | undefined)[] {
+  const values: (Buffer | null | undefined)[] = reply;
+  for (let i = 0; i < values.length; i++) values[i] ??= undefined;
+  return values as (Buffer | undefined)[];
 }
 
 /**

@@ -20,9 +20,9 @@
  * never is), PHP double (2) when not "0"/"1" (pylibmc's bools win those),
  * PHP bool (3) and PHP JSON (6).
  */
-import { isUtf8 } from 'node:buffer';
 import type { StoredValue } from '../backends/backend.js';
 import { InvalidValueError } from '../errors.js';
+import { utf8TextOf } from './utf8.js';
 
 export const FLAGS = Object.freeze({
   /** pylibmc bytes, PHP string, and every client that ignores flags. */
@@ -71,7 +71,7 @@ export function encodeTyped(value: unknown): StoredValue {
 export function decodeTyped(bytes: Buffer, flags: number): unknown {
   switch (flags) {
     case FLAGS.text:
-      return isUtf8(bytes) ? bytes.toString('utf8') : copy(bytes);
+      return utf8TextOf(bytes) ?? copy(bytes);
     case FLAGS.integer:
     case FLAGS.pickleOrPhpLong:
       return integerOf(bytes) ?? copy(bytes);
@@ -118,9 +118,10 @@ function integerOf(bytes: Buffer): number | bigint | undefined {
 }
 
 function jsonOf(bytes: Buffer): { value: unknown } | undefined {
-  if (!isUtf8(bytes)) return undefined;
+  const text = utf8TextOf(bytes);
+  if (text === undefined) return undefined;
   try {
-    return { value: JSON.parse(bytes.toString('utf8')) };
+    return { value: JSON.parse(text) };
   } catch {
     return undefined;
   }

@@ -6,10 +6,10 @@
  * the bytes are UTF-8, else a Buffer of the exact bytes; types other than
  * strings and Buffers do not survive the round trip.
  */
-import { isUtf8 } from 'node:buffer';
 import type { StoredValue } from '../backends/backend.js';
 import { InvalidValueError } from '../errors.js';
 import { jsonBytes } from './flags.js';
+import { utf8TextOf } from './utf8.js';
 
 export function encodeRaw(value: unknown): StoredValue {
   return { bytes: rawBytes(value), flags: 0 };
@@ -31,5 +31,5 @@ function rawBytes(value: unknown): Buffer {
 }
 
 export function decodeRaw(bytes: Buffer): unknown {
-  return isUtf8(bytes) ? bytes.toString('utf8') : Buffer.from(bytes);
+  return utf8TextOf(bytes) ?? Buffer.from(bytes);
 }

@@ -18,7 +18,7 @@
  * binary (a Buffer stored bare, a custom codec's bytes) could start with
  * these 8 bytes and also hold a finite expiry and load time after them.
  */
-import type { StoredValue } from '../backends/backend.js';
+import type { ReadValue, StoredValue } from '../backends/backend.js';
 import type { ValueFormat } from './codec.js';
 
 const MAGIC = Buffer.from([0xc1, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68]);
@@ -45,8 +45,11 @@ export function encodeStamped(stamped: Stamped, value: StoredValue): StoredValue
 }
 
 /** The stored value: a `Stamped` for a stamped entry, else what the format decodes. Throws what the format throws. */
-export function decodeStored(stored: StoredValue, format: ValueFormat): unknown {
-  const { bytes, flags } = stored;
+export function decodeStored(read: ReadValue, format: ValueFormat): unknown {
+  let bytes: Buffer;
+  let flags = 0;
+  if (read instanceof Uint8Array) bytes = read;
+  else ({ bytes, flags } = read);
   if (bytes[0] !== 0xc1 || bytes.length < HEADER_BYTES || bytes.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return format.decode(bytes, flags);
   const expiresAtMs = bytes.readDoubleBE(MAGIC.length);
   const loadMs = bytes.readDoubleBE(MAGIC.length + 8);

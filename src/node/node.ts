@@ -16,7 +16,7 @@
  *   membership has cleaned up what changed in its absence), failure doubles
  *   the wait, with jitter, up to `maxRetryTimeoutMs`.
  */
-import type { Backend, StoredValue } from '../backends/backend.js';
+import type { Backend, ReadValue } from '../backends/backend.js';
 import type { BreakerOptions, HealthOptions, ResolvedNode } from '../config/options.js';
 import { debug, describeError } from '../debug.js';
 import { operationChannel, type OperationOutcome } from '../diagnostics.js';
@@ -63,7 +63,7 @@ export class CacheNode implements RingMember {
 
   readonly #options: CacheNodeOptions;
   readonly #breaker: NodeBreaker;
-  readonly #gets: GetBatcher<StoredValue | undefined>;
+  readonly #gets: GetBatcher<ReadValue | undefined>;
   #membership: Membership | undefined;
   #state: NodeState = 'up';
   #consecutiveFailures = 0;
@@ -125,7 +125,7 @@ export class CacheNode implements RingMember {
    * `deadlineMs` other than `getMs` is sent on its own.
    * @throws {BreakerOpenError | DeadlineError | NodeError} as `call` does.
    */
-  get(key: string, deadlineMs?: number): Promise<StoredValue | undefined> {
+  get(key: string, deadlineMs?: number): Promise<ReadValue | undefined> {
     // A get with a deadline of its own cannot share a batch's.
     if (deadlineMs !== undefined && deadlineMs !== this.#options.getMs) return this.call('get', deadlineMs, (backend) => backend.get(key));
     return this.#gets.get(key);

@@ -8,7 +8,7 @@
  * extra ones go to whichever node owns the key by then, as without copies).
  * A key no copy could answer is a failure, answered as a miss and counted.
  */
-import type { StoredValue } from '../backends/backend.js';
+import { storedValueOf, type ReadValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { ReplicationCounters } from '../counters.js';
 import { debug, describeError } from '../debug.js';
@@ -122,17 +122,18 @@ export class ReplicaReads {
   }
 
   /** Adds a warmed value to the warming node, unless a write of the key may have overtaken it; best effort. */
-  #fill(node: CacheNode, key: string, stored: StoredValue, started: number): void {
+  #fill(node: CacheNode, key: string, read: ReadValue, started: number): void {
     const { counts } = this.#options;
     if (!this.#warmup!.mayAdd(key, started)) {
       counts.raced++;
       return;
     }
     // A read's bytes may be a view into the source's connection buffer: the add keeps its own.
+    const stored = storedValueOf(read);
     const copy = { bytes: Buffer.from(stored.bytes), flags: stored.flags };
     node.call('add', this.#options.timeouts.setMs, (backend) => backend.add(key, copy, this.#options.warmupTtlSeconds)).then(
-      (stored) => {
-        if (stored) counts.filled++;
+      (added) => {
+        if (added) counts.filled++;
         else counts.raced++;
       },
       (error: unknown) => {
@@ -199,7 +200,7 @@ export class ReplicaReads {
     const reads = [...bySource].map(([source, entries]) =>
       source.call('getMany', options?.deadlineMs ?? this.#options.timeouts.batchMs, (backend) => backend.getMany(entries.map((entry) => entry.key))).then(
         (values) => values,
-        () => [] as (StoredValue | undefined)[],
+        () => [] as (ReadValue | undefined)[],
       ).then((values) => {
         for (let i = 0; i < entries.length; i++) {
           const { key, position, node } = entries[i]!;

@@ -6,7 +6,7 @@
  * value is a miss, counted as such too. Shared by both routers, so a
  * replicated pool counts exactly as a plain one.
  */
-import type { StoredValue } from '../backends/backend.js';
+import type { ReadValue, StoredValue } from '../backends/backend.js';
 import type { ValueFormat } from '../codec/codec.js';
 import { decodeStored, encodeStamped, Stamped } from '../codec/stamp.js';
 import { describe } from '../config/node-spec.js';
@@ -57,7 +57,7 @@ export class Values {
    * that answered. An undecodable value is a miss, counted as such too.
    * @param keepStamp answer a refresh-ahead entry as its `Stamped` (expiry and load time), not the bare value.
    */
-  answer(stored: StoredValue | undefined, tally: ReadTally, node: string, keepStamp = false): unknown {
+  answer(stored: ReadValue | undefined, tally: ReadTally, node: string, keepStamp = false): unknown {
     let value: unknown;
     if (stored !== undefined) {
       try {

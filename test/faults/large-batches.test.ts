@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBackend } from '../../src/backends/redis.js';
+import { storedValueOf } from '../../src/backends/backend.js';
 import { MAX_KEYS_PER_REQUEST } from '../../src/backends/chunks.js';
 import { createCache, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
 import { redisCommandStats, redisResetStats, startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
@@ -82,7 +83,7 @@ describe('Redis commands past MAX_KEYS_PER_REQUEST keys', () => {
       await redisResetStats(server);
 
       const values = await backend.getMany(keys);
-      expect(values.every((value, i) => value?.bytes.toString() === keys[i])).toBe(true);
+      expect(values.every((value, i) => value !== undefined && storedValueOf(value).bytes.toString() === keys[i])).toBe(true);
       await backend.delMany(keys);
       expect((await backend.getMany(keys)).every((value) => value === undefined)).toBe(true);
       const stats = await redisCommandStats(server);

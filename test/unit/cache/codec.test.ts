@@ -1,8 +1,11 @@
+import { fc, test } from '@fast-check/vitest';
+import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { valueFormat, type Codec } from '../../../src/codec/codec.js';
 import { decodeTyped, encodeTyped, FLAGS } from '../../../src/codec/flags.js';
 import { decodeLegacy, encodeLegacy } from '../../../src/codec/legacy.js';
 import { decodeMarked, encodeMarked, MARKER } from '../../../src/codec/marked-bytes.js';
+import { utf8TextOf } from '../../../src/codec/utf8.js';
 import { InvalidValueError } from '../../../src/errors.js';
 
 const TYPED_VALUES: unknown[] = [{ a: [1, 'x', null] }, [1, 2], 42, 0, -1.5, 2 ** 60, true, false, null, 'text', '', '42', '{"a":1}', 'ключ 键', '\u0000x', '\u0001', 'a\tb\r\n', 'lone \ud800', 10n ** 30n];
@@ -76,6 +79,30 @@ describe('default codec on Redis: text bare, everything else behind a marker no 
       const bytes = Buffer.from(foreign);
       expect(decodeMarked(bytes), Buffer.from(foreign).toString('hex')).toEqual(bytes);
     }
+  });
+
+  // The plain-text check reads eight bytes at a time: it must agree with the
+  // rule as written, at every length and at any offset in a larger buffer
+  // (reply values are views into a connection's buffer).
+  const PLAIN_TEXT_RULE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+  const textLike = fc.uint8Array({ maxLength: 40 }).map((bytes) => bytes.map((byte) => (byte % 4 === 0 ? byte : 0x20 + (byte % 0x5f))));
+  const awkward = fc.constantFrom(0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xe2, 0xff);
+  test.prop([fc.nat(7), textLike, fc.array(fc.tuple(fc.nat(), awkward), { maxLength: 3 })], { numRuns: 2000 })('reads text as a string exactly when it is UTF-8 without control characters other than tab, CR and LF', (offset, body, changes) => {
+    const host = Buffer.alloc(offset + body.length + 3, 0x41);
+    const bytes = host.subarray(offset, offset + body.length);
+    bytes.set(body);
+    for (const [at, byte] of changes) if (bytes.length > 0) bytes[at % bytes.length] = byte;
+    if (bytes[0] === MARKER[0]) return;
+    const isText = isUtf8(bytes) && PLAIN_TEXT_RULE.test(bytes.toString('utf8'));
+    expect(decodeMarked(bytes)).toEqual(isText ? bytes.toString('utf8') : Buffer.from(bytes));
+  });
+});
+
+describe('UTF-8 text, decoded first and checked after', () => {
+  it('tells text that holds U+FFFD from bytes that decode to it', () => {
+    expect(utf8TextOf(Buffer.from('plain ascii'))).toBe('plain ascii');
+    expect(utf8TextOf(Buffer.from('ключ \uFFFD 键'))).toBe('ключ \uFFFD 键');
+    for (const invalid of [[0xff], [0x61, 0x80], [0xc3], [0xed, 0xa0, 0x80], [0xef, 0xbf]]) expect(utf8TextOf(Buffer.from(invalid)), String(invalid)).toBeUndefined();
   });
 });
 
