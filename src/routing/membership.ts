@@ -153,7 +153,8 @@ export class NodeMembership implements Membership {
     if (this.#ejected.size === 0) return { node, ttlSeconds };
     const owner = this.#full.lookup(key)!;
     if (owner === node) return { node, ttlSeconds };
-    this.#journal.record(owner.address, key, node.address);
+    // Not warmable: these writes (namespace counters; the plain router has no warm-up) do not retire warm-up's stand-in copies.
+    this.#journal.record(owner.address, key, node.address, false);
     const cap = this.#health.failoverTtlSeconds;
     return { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
   }

@@ -61,7 +61,7 @@ export async function cleanUpForReturn(node: CacheNode, context: ReadmissionCont
       } else {
         await withDeadline(node.backend.delMany([...entries.keys.keys()]), context.probeTimeoutMs, node.address, 'delMany');
       }
-      await cleanStandIns(node.address, entries.keys, context, kept);
+      await cleanStandIns(node.address, entries, context, kept);
     } catch (error) {
       // The node (or a stand-in) may still hold the old values of these
       // keys: they stay journaled, and the next probe cleans them before
@@ -89,9 +89,10 @@ export async function cleanUpForReturn(node: CacheNode, context: ReadmissionCont
  * while `owner` was out. A stand-in that is out itself has them journaled
  * instead. Rejects when a stand-in on the ring fails.
  */
-async function cleanStandIns(owner: string, keys: JournalEntries['keys'], context: ReadmissionContext, kept: StandInCopies): Promise<void> {
+async function cleanStandIns(owner: string, entries: JournalEntries, context: ReadmissionContext, kept: StandInCopies): Promise<void> {
   const byStandIn = new Map<CacheNode, string[]>();
-  for (const [key, standIns] of keys) {
+  for (const [key, standIns] of entries.keys) {
+    const keep = context.keepStandIns && !entries.unwarmable.has(key);
     for (const standIn of standIns) {
       if (context.isEjected(standIn)) {
         context.journal.record(standIn, key);
@@ -100,7 +101,7 @@ async function cleanStandIns(owner: string, keys: JournalEntries['keys'], contex
       const node = context.member(standIn);
       // A stand-in that left the pool is closed: nothing of it can be read again.
       if (node === undefined) continue;
-      if (context.keepStandIns) {
+      if (keep) {
         const holders = kept.get(key);
         if (holders === undefined) kept.set(key, [node]);
         else if (!holders.includes(node)) holders.push(node);

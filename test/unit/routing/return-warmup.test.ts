@@ -68,4 +68,39 @@ describe('a returning node: stand-in copies when its warm-up window ends (in-pro
     await cache.set(key, 'v2');
     expect(await cache.get(key)).toBe('v2');
   });
+
+  it('a namespace version counter re-created on a stand-in is deleted at the return: a second ejection in the window cannot bring an older version back', async () => {
+    cache = await createCache(
+      {
+        backend: 'memory',
+        nodes: NODES,
+        namespaceVersionCacheMs: 0,
+        timeouts: { getMs: 50, setMs: 50, batchMs: 50 },
+        health: { failureLimit: 1, retryTimeoutMs: 20, maxRetryTimeoutMs: 40, probeTimeoutMs: 50, maxEjectedFraction: 0.67 },
+        warmup: { durationMs: 60_000, ttlSeconds: 60 },
+      },
+      { env: {} },
+    );
+    const users = cache.namespace('users');
+    const counterNode = cache.nodeFor('users:__version');
+    const ejectCounterNode = async () => {
+      const ejected = nextEvent(cache, 'node:ejected', (e) => e.node === counterNode);
+      pauseMemoryNode(cache, counterNode);
+      await cache.get('users:__version');
+      await ejected;
+    };
+    await users.set('1', 'A');
+    await ejectCounterNode();
+    await users.set('1', 'B'); // under a version re-created on the stand-in
+    expect(await users.get('1')).toBe('B');
+    const readmitted = nextEvent(cache, 'node:readmitted', (e) => e.node === counterNode);
+    resumeMemoryNode(cache, counterNode);
+    await readmitted;
+    await cache.invalidateNamespace('users');
+    await users.set('1', 'C');
+    expect(await users.get('1')).toBe('C');
+    // Out again inside the window: the stand-in must not answer the version it made the first time.
+    await ejectCounterNode();
+    expect(['B', 'A']).not.toContain(await users.get('1'));
+  });
 });
