@@ -63,13 +63,19 @@ export class StandInRelease {
     }
     copies.clear();
     await Promise.all(
-      [...byNode].filter(([node]) => isMember(node)).map(async ([node, keys]) => {
-        const deleted = isServing(node) && (await node.call('delMany', deadlineMs, (backend) => backend.delMany(keys)).then(() => true, (error: unknown) => {
-          debug('deleting %d stand-in cop(ies) from %s after warm-up failed (%s); marked stale', keys.length, node.address, describeError(error));
-          return false;
-        }));
-        if (!deleted) for (const key of keys) stale.mark(node, key, sequence);
-      }),
+      [...byNode]
+        .filter(([node]) => isMember(node))
+        .map(async ([node, keys]) => {
+          if (isServing(node)) {
+            try {
+              await node.call('delMany', deadlineMs, (backend) => backend.delMany(keys));
+              return;
+            } catch (error) {
+              debug('deleting %d stand-in cop(ies) from %s after warm-up failed (%s); marked stale', keys.length, node.address, describeError(error));
+            }
+          }
+          for (const key of keys) stale.mark(node, key, sequence);
+        }),
     );
   }
 
