@@ -9,8 +9,10 @@
  *    Targets: set p50 and p99 <= 1.3x, get rate >= 0.95x, mget(100) >= 0.9x.
  * 2. Hit rate and database calls in the first 10 s of read-through traffic
  *    (getOrLoad, 16 in flight, keys in a fixed shuffle) after a node is
- *    killed, ejected and restarted empty on its port (copies 2), and after a
- *    fourth node joins with setNodes (copies 1); each with and without
+ *    killed, ejected and restarted empty on its port (copies 2), after a
+ *    fourth node joins with setNodes (copies 1), and after a hung node
+ *    (SIGSTOP, copies 1) returns from ejection, its keys having been read
+ *    through onto its stand-ins while it was out; each with and without
  *    warm-up. Target: >= 99% hits with warm-up.
  *
  *   npx tsx replication.ts [--quick] [--part=copies|events]
@@ -173,7 +175,9 @@ function once<T>(cache: Cache, event: 'node:ejected' | 'node:readmitted', node: 
   });
 }
 
-async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: boolean): Promise<(string | number)[]> {
+const LABELS = { restart: 'restarted empty (copies 2)', join: '4th node joins (copies 1)', return: 'hung node returns (copies 1)' } as const;
+
+async function scenario(backend: ServerBackend, kind: keyof typeof LABELS, warm: boolean): Promise<(string | number)[]> {
   const servers: ServerProcess[] = await startServers(backend, kind === 'join' ? 4 : 3);
   const initial = servers.slice(0, 3).map((s) => s.address);
   const keyList = shuffled(keys(KEY_COUNT), 99);
@@ -192,6 +196,17 @@ async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: 
     const back = once(cache, 'node:readmitted', victim.address);
     await victim.restart();
     await back;
+  } else if (kind === 'return') {
+    const victim = servers[1]!;
+    const ejected = once(cache, 'node:ejected', victim.address);
+    victim.pause();
+    for (let i = 0; i < 50; i++) await cache.get(keyList[i]!);
+    await ejected;
+    // One pass of read-through while it is out: its keys load onto their stand-ins (journaled); not measured.
+    for (let i = 0; i < keyList.length; i += 500) await cache.mgetOrLoad(keyList.slice(i, i + 500), (missing) => missing.map(valueOf));
+    const back = once(cache, 'node:readmitted', victim.address);
+    victim.resume();
+    await back;
   } else {
     await cache.setNodes(servers.map((s) => s.address));
   }
@@ -199,7 +214,7 @@ async function scenario(backend: ServerBackend, kind: 'restart' | 'join', warm: 
   await cache.close();
   await Promise.all(servers.map((s) => s.stop()));
   const hitRate = (reads - loads) / reads;
-  const label = `${backend} ${kind === 'restart' ? 'restarted empty (copies 2)' : '4th node joins (copies 1)'}`;
+  const label = `${backend} ${LABELS[kind]}`;
   const verdict = warm ? (hitRate >= TARGETS.warmHits ? 'ok' : 'MISSED') : '';
   if (warm && hitRate < TARGETS.warmHits) missed.push(`${label} with warm-up: ${(hitRate * 100).toFixed(2)}% hits`);
   const firstPass = `${(((keyList.length - firstPassLoads) / keyList.length) * 100).toFixed(2)}%`;
@@ -217,9 +232,9 @@ async function main(): Promise<void> {
     if (PART !== 'copies') {
       const rows: (string | number)[][] = [];
       for (const backend of BACKENDS) {
-        for (const kind of ['restart', 'join'] as const) for (const warm of [false, true]) rows.push(await scenario(backend, kind, warm));
+        for (const kind of ['restart', 'join', 'return'] as const) for (const warm of [false, true]) rows.push(await scenario(backend, kind, warm));
       }
-      console.log(`\n## the first ${TRAFFIC_MS / 1000} s after a node restarts empty or joins`);
+      console.log(`\n## the first ${TRAFFIC_MS / 1000} s after a node restarts empty, joins, or returns from ejection`);
       console.log(table(['event', 'warm-up', 'reads', 'database calls', 'hit rate', `hit rate, first ${KEY_COUNT} reads`], rows));
     }
   } finally {

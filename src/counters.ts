@@ -15,6 +15,30 @@ export interface CacheCounters {
   readonly loads: { calls: number; coalesced: number; writeBackFailures: number; refreshes: number; refreshFailures: number };
   /** The local tier's, kept by src/local/; `undefined` when there is no local tier. */
   readonly local: LocalCounters | undefined;
+  /** Replicated routing's (copies or warm-up), kept by src/routing/; `undefined` when neither is configured. */
+  readonly replication: ReplicationCounters | undefined;
+}
+
+/** Stale marks on copies that missed a write (routing/stale-copies.ts) and warm-up fills (routing/warmup.ts). */
+export interface ReplicationCounters {
+  readonly staleMarks: {
+    /** Marks set: a copy missed a write or delete of a key (or a stand-in's copy could not be deleted after warm-up). */
+    set: number;
+    /** Marks cleared: the key deleted there by a repair, or a later write of it succeeded there. */
+    repaired: number;
+    /** Reads that passed over a copy marked stale for the key. */
+    skippedReads: number;
+  };
+  readonly warmup: {
+    /** Misses on a warming node looked up where the key lived before. */
+    tried: number;
+    /** Of those, found there: answered with that value. */
+    fromPrevious: number;
+    /** Values added to the warming node (its add stored them). */
+    filled: number;
+    /** Fills not added because a write or delete of the key raced them (or the add found a value already). */
+    raced: number;
+  };
 }
 
 /** Reads answered (or not) by the local tier, what invalidated it, and what it holds now. */
@@ -37,10 +61,11 @@ export interface LocalCounters {
   untrackedNodes: string[];
 }
 
-export function createCounters(withLocal = false): CacheCounters {
+export function createCounters(withLocal = false, withReplication = false): CacheCounters {
   return {
     reads: { hits: 0, misses: 0, failures: 0, undecodable: 0 },
     loads: { calls: 0, coalesced: 0, writeBackFailures: 0, refreshes: 0, refreshFailures: 0 },
     local: withLocal ? { hits: 0, misses: 0, staleHits: 0, invalidations: 0, evictions: 0, entries: 0, bytes: 0, untrackedNodes: [] } : undefined,
+    replication: withReplication ? { staleMarks: { set: 0, repaired: 0, skippedReads: 0 }, warmup: { tried: 0, fromPrevious: 0, filled: 0, raced: 0 } } : undefined,
   };
 }

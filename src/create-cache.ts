@@ -26,7 +26,7 @@ import { withDeadline } from './node/deadline.js';
 import { NodeMembership } from './routing/membership.js';
 import { CacheNode } from './node/node.js';
 import { Ring } from './ring/ring.js';
-import { createCounters } from './counters.js';
+import { createCounters, type ReplicationCounters } from './counters.js';
 import { attachMetrics } from './observability/metrics.js';
 import { createReports } from './observability/reports.js';
 import { ReadThrough } from './loader/read-through.js';
@@ -34,6 +34,7 @@ import { Router } from './routing/router.js';
 import { Values } from './routing/values.js';
 import { ReplicaRouter } from './routing/replica-router.js';
 import { StaleCopies } from './routing/stale-copies.js';
+import { StandInRelease } from './routing/stand-in-release.js';
 import { Warmup } from './routing/warmup.js';
 import { PoolChange } from './routing/pool-change.js';
 import { AuthError, ClosedError, TlsError } from './errors.js';
@@ -78,7 +79,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   const healthOptions = { health: resolved.health, getMs: resolved.timeouts.getMs, breaker: resolved.breaker, clock, events, cacheId };
   const nodes = resolved.nodes.map((node) => new CacheNode(node, createBackend(node, resolved), healthOptions));
   const membership = new NodeMembership(Ring.build(nodes, { ...resolved.ring, xxhash32 }), resolved.health, events, resolved.replication.copies);
-  const counters = createCounters(resolved.local !== undefined);
+  const counters = createCounters(resolved.local !== undefined, resolved.replication.copies > 1 || resolved.warmup.durationMs > 0);
   const { registry, prefix, buckets } = resolved.metrics;
   let detachMetrics: (() => void) | undefined;
   if (registry) {
@@ -100,7 +101,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
   // The store chain, outermost first: the local tier (when configured) over read-through over routing over the nodes.
   const lifecycle = { closed: false };
   const values = new Values(valueFormat(resolved.codec, resolved.backend !== 'redis'), resolved.maxValueBytes, counters.reads);
-  const replicas = createReplicaRouting(membership, values, resolved, clock);
+  const replicas = createReplicaRouting(membership, values, resolved, clock, counters.replication);
   const router = replicas?.router ?? new Router(membership, values, resolved.timeouts);
   const loadTime = { wallNow: () => Date.now(), now: () => clock.now(), random: () => clock.random() };
   const readThrough = new ReadThrough(router, counters.loads, () => lifecycle.closed, loadTime, cacheId);
@@ -138,6 +139,7 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
     local: local && { admin: local.tier, close: local.close },
     onClose: () => {
       replicas?.stale.close();
+      replicas?.standIns?.close();
       detachMetrics?.();
     },
   });
@@ -146,9 +148,16 @@ export async function createCache(options?: OptionsInput, context: CreateCacheCo
 }
 
 /** The replicated routing layer, when copies or warm-up are configured; undefined leaves the plain router in the chain. */
-function createReplicaRouting(membership: NodeMembership, values: Values, options: ResolvedOptions, clock: Clock): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined } | undefined {
+function createReplicaRouting(
+  membership: NodeMembership,
+  values: Values,
+  options: ResolvedOptions,
+  clock: Clock,
+  counts: ReplicationCounters | undefined,
+): { router: ReplicaRouter; stale: StaleCopies; warmup: Warmup | undefined; standIns: StandInRelease | undefined } | undefined {
   const { replication, warmup: warmupOptions, health, timeouts } = options;
-  if (replication.copies === 1 && warmupOptions.durationMs === 0) return undefined;
+  // The counters exist exactly when copies > 1 or warm-up is on.
+  if (counts === undefined) return undefined;
   const stale = new StaleCopies({
     limit: health.returnJournalLimit,
     deadlineMs: health.probeTimeoutMs,
@@ -156,15 +165,30 @@ function createReplicaRouting(membership: NodeMembership, values: Values, option
     maxDelayMs: health.retryTimeoutMs,
     clock,
     isServing: (node) => membership.isServing(node) && node.state === 'up',
+    counts: counts.staleMarks,
   });
   let warmup: Warmup | undefined;
+  let standIns: StandInRelease | undefined;
   if (warmupOptions.durationMs > 0) {
     const live = new Warmup({ durationMs: warmupOptions.durationMs, copies: replication.copies, now: () => clock.now(), usable: (node, key) => membership.isServing(node) && !stale.isStale(node, key) });
-    membership.onReadmitted((node) => live.open([node], membership.placement, false));
+    // A returning node warms from its other copies and from the stand-ins that took its keys' writes, kept until the window ends.
+    const release = new StandInRelease({
+      durationMs: warmupOptions.durationMs,
+      deadlineMs: health.probeTimeoutMs,
+      clock,
+      stale,
+      isServing: (node) => membership.isServing(node) && node.state === 'up',
+      isMember: (node) => membership.isMember(node),
+    });
+    membership.onReadmitted((node, standIns) => {
+      live.open([node], membership.placement, false, standIns);
+      release.hold(standIns);
+    }, true);
     warmup = live;
+    standIns = release;
   }
-  const router = new ReplicaRouter(membership, values, stale, warmup, { timeouts, reads: replication.reads, warmupTtlSeconds: warmupOptions.ttlSeconds });
-  return { router, stale, warmup };
+  const router = new ReplicaRouter(membership, values, stale, warmup, { timeouts, reads: replication.reads, warmupTtlSeconds: warmupOptions.ttlSeconds, counts: counts.warmup });
+  return { router, stale, warmup, standIns };
 }
 
 function createBackend(node: ResolvedNode, options: ResolvedOptions): Backend {

@@ -9,7 +9,7 @@ export type { TraceContext } from './tracing.js';
 export type { BatchLoader, CallOptions, KeyResult, LoadContext, Loader } from './store.js';
 export type { CacheNamespace } from './cache/namespace.js';
 export type { AdminResult, InvalidateOptions, NodeAdminOutcome } from './cache/invalidation.js';
-export type { CacheStats, LocalTierStats, NodeStatsSnapshot, RequestCounts } from './observability/cache-stats.js';
+export type { CacheStats, LocalTierStats, NodeStatsSnapshot, ReplicationStats, RequestCounts } from './observability/cache-stats.js';
 export type { CacheHealth, HealthStatus, NodeHealthReport } from './observability/health-report.js';
 export type { RecentHitRate } from './observability/hit-rate-window.js';
 export type { LatencySummary } from './node/latency-window.js';

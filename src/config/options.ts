@@ -213,7 +213,12 @@ export interface ReplicationOptions {
  * value and adds it to the node without overwriting a newer value.
  */
 export interface WarmupOptions {
-  /** How long a node warms after it joins or returns; 0 turns warm-up off. @default 0 */
+  /**
+   * How long a node warms after it joins or returns; 0 turns warm-up off.
+   * Also how long the stand-ins of a returning node keep the copies they took
+   * while it was out (its warm-up source), before they are deleted.
+   * @default 0
+   */
   durationMs?: number;
   /** TTL of the values warm-up adds to a warming node. @default 300 */
   ttlSeconds?: number;

@@ -9,7 +9,7 @@ import type { BreakerState, NodeState } from '../events.js';
 import type { CacheNode } from '../node/node.js';
 import { LATENCY_WINDOW_MS, summarize, type LatencySummary } from '../node/latency-window.js';
 import type { NodeStats } from '../node/node-stats.js';
-import type { CacheCounters } from '../counters.js';
+import type { CacheCounters, ReplicationCounters } from '../counters.js';
 
 /** Requests sent to nodes (or refused by an open breaker), by how they ended. */
 export interface RequestCounts {
@@ -57,6 +57,14 @@ export interface CacheStats {
   readonly nodes: NodeStatsSnapshot[];
   /** The local tier; absent when it is not configured. */
   readonly local?: LocalTierStats;
+  /** Stale marks and warm-up fills; absent unless `replication.copies` > 1 or warm-up is on. */
+  readonly replication?: ReplicationStats;
+}
+
+/** Copies marked stale and warm-up fills, since creation (see ReplicationCounters in counters.ts). */
+export interface ReplicationStats {
+  readonly staleMarks: { readonly set: number; readonly repaired: number; readonly skippedReads: number };
+  readonly warmup: { readonly tried: number; readonly fromPrevious: number; readonly filled: number; readonly raced: number };
 }
 
 /** The local tier's counters (since creation) and contents (now). */
@@ -97,12 +105,17 @@ export function buildStats(nodes: readonly CacheNode[], counters: CacheCounters,
     latencyMs: { ...summarize(nodes.map((node) => node.stats.latency), now), windowMs: LATENCY_WINDOW_MS },
     nodes: snapshots,
     ...(counters.local !== undefined && { local: localStats(counters.local) }),
+    ...(counters.replication !== undefined && { replication: replicationStats(counters.replication) }),
   };
 }
 
 export function localStats(local: NonNullable<CacheCounters['local']>): LocalTierStats {
   const { hits, misses, staleHits, invalidations, evictions, entries, bytes, untrackedNodes } = local;
   return { hits, misses, staleHits, invalidations, evictions, entries, bytes, hitRate: ratio(hits, misses), untrackedNodes: [...untrackedNodes] };
+}
+
+export function replicationStats(counts: ReplicationCounters): ReplicationStats {
+  return { staleMarks: { ...counts.staleMarks }, warmup: { ...counts.warmup } };
 }
 
 function nodeSnapshot(node: CacheNode, now: number): NodeStatsSnapshot {

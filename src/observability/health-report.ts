@@ -15,8 +15,8 @@ import type { HealthOptions } from '../config/options.js';
 import type { BreakerState, NodeState } from '../events.js';
 import type { CacheNode } from '../node/node.js';
 import type { RecentHitRate } from './hit-rate-window.js';
-import type { LocalCounters } from '../counters.js';
-import { localStats, type LocalTierStats } from './cache-stats.js';
+import type { LocalCounters, ReplicationCounters } from '../counters.js';
+import { localStats, replicationStats, type LocalTierStats, type ReplicationStats } from './cache-stats.js';
 
 export type HealthStatus = 'up' | 'degraded' | 'down';
 
@@ -44,9 +44,11 @@ export interface CacheHealth {
   readonly nodes: NodeHealthReport[];
   /** The local tier (absent when not configured); a node in `untrackedNodes` makes the cache `degraded`. */
   readonly local?: LocalTierStats;
+  /** Stale marks and warm-up fills, as in `stats()`; absent unless replication or warm-up is configured. */
+  readonly replication?: ReplicationStats;
 }
 
-export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate, options: Required<HealthOptions>, local?: LocalCounters): CacheHealth {
+export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate, options: Required<HealthOptions>, local?: LocalCounters, replication?: ReplicationCounters): CacheHealth {
   const reasons: string[] = [];
   const reports = nodes.map((node): NodeHealthReport => {
     let reason: string | undefined;
@@ -75,5 +77,9 @@ export function buildHealth(nodes: readonly CacheNode[], hitRate: RecentHitRate,
     reasons.unshift(`no node is serving (0 of ${reports.length}): every read falls back to the loader`);
   }
   const report = { status, reasons, hitRate: { ...hitRate, minimum: options.minHitRate }, nodes: reports };
-  return local === undefined ? report : { ...report, local: localStats(local) };
+  return {
+    ...report,
+    ...(local !== undefined && { local: localStats(local) }),
+    ...(replication !== undefined && { replication: replicationStats(replication) }),
+  };
 }

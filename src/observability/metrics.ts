@@ -27,6 +27,7 @@ import { ConfigError } from '../errors.js';
 import type { BreakerState, NodeState, ShardcacheEmitter, ShardcacheEvents } from '../events.js';
 import type { CacheNode } from '../node/node.js';
 import type { CacheCounters } from '../counters.js';
+import { replicationCounters } from './replication-metrics.js';
 
 export interface ResolvedMetricsOptions {
   readonly registry: MetricsRegistry;
@@ -231,7 +232,9 @@ export async function attachMetrics(options: ResolvedMetricsOptions, source: Met
           gauged('local_bytes', 'Bytes the local tier holds now: encoded value sizes plus key lengths.', () => local.bytes),
         ];
 
-  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, loaderRefreshes, loaderRefreshFailures, nodeState, breakerState, ringNodes, ...localMetrics, ...listeners.map((l) => l.counter)];
+  const replicationMetrics = replicationCounters(counters.replication).map(([suffix, help, value]) => scraped(suffix, help, value));
+
+  const metrics = [operations, readKeys, readFailures, undecodable, writeBackFailures, cleanupFailures, duration, loaderCalls, loaderCoalesced, loaderRefreshes, loaderRefreshFailures, nodeState, breakerState, ringNodes, ...localMetrics, ...replicationMetrics, ...listeners.map((l) => l.counter)];
   const taken = metrics.find((metric) => registry.getSingleMetric(nameOf(metric)) !== undefined);
   if (taken !== undefined) {
     throw new ConfigError('metrics.registry', `already holds a metric named ${nameOf(taken)} (another cache?): give each cache its own registry or metrics.prefix`);

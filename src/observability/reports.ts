@@ -20,6 +20,6 @@ export function createReports(nodes: readonly CacheNode[], counters: CacheCounte
   const hitRate = new HitRateWindow(health.hitRateWindowMs, clock.now());
   return {
     stats: () => buildStats(nodes, counters, clock.now()),
-    health: () => buildHealth(nodes, hitRate.observe(clock.now(), counters.reads.hits, counters.reads.misses), health, counters.local),
+    health: () => buildHealth(nodes, hitRate.observe(clock.now(), counters.reads.hits, counters.reads.misses), health, counters.local, counters.replication),
   };
 }

@@ -7,27 +7,20 @@
  *   their breakers (fail open, as mcrouter does), so one network blip cannot
  *   pile every key onto a few survivors, and a key always has an owner.
  * - While a node is out, writes and deletes for its keys land on stand-ins
- *   with a TTL capped at `failoverTtlSeconds`, and the keys are journaled.
- *   Before the node returns, the journaled keys are deleted from it (it may
- *   hold values overwritten or deleted meanwhile) and from the stand-ins
- *   (their copies would be served, stale, the next time the node is out); a
- *   journal past its limit flushes the node instead. A stand-in that is out
- *   itself gets the keys in its own journal, deleted before it returns. The
- *   node returns only once all of that succeeded; a failed clean-up keeps it
- *   out with its journal whole, for the next probe. The ring is updated in
- *   the same tick as the last check that nothing new was journaled, so no
- *   write can slip between the clean-up and the return.
+ *   with a TTL capped at `failoverTtlSeconds`, and the keys are journaled
+ *   (return-journal.ts); readmission.ts cleans up with them before the node
+ *   returns, and the ring changes in the tick of its last check.
  */
 import type { HealthOptions } from '../config/options.js';
 import type { ShardcacheEmitter } from '../events.js';
 import type { Ring } from '../ring/ring.js';
-import { debug, describeError } from '../debug.js';
-import { withDeadline } from '../node/deadline.js';
+import { debug } from '../debug.js';
 import type { Membership, CacheNode } from '../node/node.js';
+import { cleanUpForReturn, type ReadmissionContext, type Readmitted, type StandInCopies } from './readmission.js';
 import { ReturnJournal } from './return-journal.js';
 
-/** Journal rounds before giving up on a readmission under heavy writes (the next probe tries again). */
-const MAX_CLEANUP_ROUNDS = 5;
+/** Told in the tick a node returns, with the stand-ins' copies handed over (empty unless kept). */
+export type ReadmittedListener = (node: CacheNode, standIns: StandInCopies) => void;
 
 /** Where one copy of a write goes, and the TTL it may keep there. */
 export interface CopyRoute {
@@ -45,7 +38,8 @@ export class NodeMembership implements Membership {
   readonly #events: ShardcacheEmitter;
   /** Nodes holding each key (`replication.copies`). */
   readonly copies: number;
-  readonly #readmitted: ((node: CacheNode) => void)[] = [];
+  readonly #readmitted: ReadmittedListener[] = [];
+  readonly #readmission: ReadmissionContext & { keepStandIns: boolean };
   /** Scratch for `routeCopies`: the ring is synchronous, so one buffer of each serves every call. */
   readonly #servingCopies: CacheNode[] = [];
   readonly #placedCopies: CacheNode[] = [];
@@ -60,6 +54,13 @@ export class NodeMembership implements Membership {
     this.#health = health;
     this.#events = events;
     this.copies = copies;
+    this.#readmission = {
+      journal: this.#journal,
+      probeTimeoutMs: health.probeTimeoutMs,
+      keepStandIns: false,
+      isEjected: (address) => this.#ejected.has(address),
+      member: (address) => this.#byAddress.get(address),
+    };
     for (const node of ring.members) node.joinMembership(this);
   }
 
@@ -73,14 +74,25 @@ export class NodeMembership implements Membership {
     return this.#current.copiesOf(key, this.copies, out);
   }
 
+  /** Whether `node` is in the pool now (on the ring or out); false once it left it (setNodes). */
+  isMember(node: CacheNode): boolean {
+    return this.#byAddress.get(node.address) === node;
+  }
+
   /** Whether `node` is on the serving ring now. */
   isServing(node: CacheNode): boolean {
     return !this.#ejected.has(node.address) && this.#byAddress.get(node.address) === node;
   }
 
-  /** Runs `listener` in the tick a node returns to the ring (after its clean-up). */
-  onReadmitted(listener: (node: CacheNode) => void): void {
+  /**
+   * Runs `listener` in the tick a node returns to the ring (after its
+   * clean-up). With `keepStandIns`, the stand-ins' copies of the keys written
+   * while it was out are not deleted but handed to it: the listener owns
+   * their deletion (warm-up reads them first).
+   */
+  onReadmitted(listener: ReadmittedListener, keepStandIns = false): void {
     this.#readmitted.push(listener);
+    this.#readmission.keepStandIns ||= keepStandIns;
   }
 
   /**
@@ -141,7 +153,8 @@ export class NodeMembership implements Membership {
     if (this.#ejected.size === 0) return { node, ttlSeconds };
     const owner = this.#full.lookup(key)!;
     if (owner === node) return { node, ttlSeconds };
-    this.#journal.record(owner.address, key, node.address);
+    // Not warmable: these writes (namespace counters; the plain router has no warm-up) do not retire warm-up's stand-in copies.
+    this.#journal.record(owner.address, key, node.address, false);
     const cap = this.#health.failoverTtlSeconds;
     return { node, ttlSeconds: ttlSeconds === 0 ? cap : Math.min(ttlSeconds, cap) };
   }
@@ -192,76 +205,23 @@ export class NodeMembership implements Membership {
     this.#current = this.#full.without(this.#ejected);
   }
 
-  async readmit(node: CacheNode): Promise<{ invalidatedKeys: number; flushed: boolean }> {
+  /**
+   * Cleans up after `node`'s absence (readmission.ts) and puts it back on
+   * the ring, in the tick of the clean-up's last check.
+   */
+  readmit(node: CacheNode): Promise<Readmitted> {
     this.#assertMember(node);
-    let invalidatedKeys = 0;
-    let flushed = false;
-    for (let round = 0; round < MAX_CLEANUP_ROUNDS && !this.#journal.isEmpty(node.address); round++) {
-      const entries = this.#journal.take(node.address);
-      try {
-        if (entries.overflowed) {
-          await withDeadline(node.backend.flush(), this.#health.probeTimeoutMs, node.address, 'flush');
-        } else {
-          await withDeadline(node.backend.delMany([...entries.keys.keys()]), this.#health.probeTimeoutMs, node.address, 'delMany');
-        }
-        await this.#cleanStandIns(node.address, entries.keys);
-      } catch (error) {
-        // The node (or a stand-in) may still hold the old values of these
-        // keys: they stay journaled, and the next probe cleans them before
-        // the node returns.
-        this.#journal.restore(node.address, entries);
-        node.stats.cleanupFailures++;
-        debug('clean-up before %s returns failed (%s); it stays out with its journal', node.address, describeError(error));
-        throw error;
-      }
-      flushed ||= entries.overflowed;
-      invalidatedKeys += entries.keys.size;
-    }
-    // No await from here on: the check and the return happen in one tick.
-    if (!this.#journal.isEmpty(node.address)) throw new Error(`writes kept arriving for ${node.address} during its clean-up`);
-    this.#assertMember(node);
-    this.#journal.close(node.address);
-    this.#ejected.delete(node.address);
-    this.#current = this.#full.without(this.#ejected);
-    for (const listener of this.#readmitted) listener(node);
-    return { invalidatedKeys, flushed };
+    return cleanUpForReturn(node, this.#readmission, (standIns) => {
+      this.#journal.close(node.address);
+      this.#ejected.delete(node.address);
+      this.#current = this.#full.without(this.#ejected);
+      for (const listener of this.#readmitted) listener(node, standIns);
+    });
   }
 
   /** A node that left the pool (setNodes) while it was being probed must not return. */
   #assertMember(node: CacheNode): void {
-    if (this.#byAddress.get(node.address) !== node) throw new Error(`${node.address} left the pool`);
-  }
-
-  /**
-   * Deletes the copies that stand-ins took while `owner` was out: once the
-   * owner is back they go stale, and would be served the next time it is
-   * out. A stand-in that is out itself has them journaled instead, deleted
-   * before it returns. Rejects when a stand-in on the ring fails.
-   */
-  async #cleanStandIns(owner: string, keys: Map<string, Set<string>>): Promise<void> {
-    const byStandIn = new Map<string, string[]>();
-    for (const [key, standIns] of keys) {
-      for (const standIn of standIns) {
-        if (this.#ejected.has(standIn)) {
-          this.#journal.record(standIn, key);
-          continue;
-        }
-        const list = byStandIn.get(standIn) ?? [];
-        list.push(key);
-        byStandIn.set(standIn, list);
-      }
-    }
-    await Promise.all(
-      [...byStandIn].map(([standIn, list]) => {
-        const node = this.#byAddress.get(standIn);
-        // A stand-in that left the pool is closed: nothing of it can be read again.
-        if (node === undefined) return undefined;
-        return node.call('delMany', this.#health.probeTimeoutMs, (backend) => backend.delMany(list)).catch((error: unknown) => {
-          debug('clean-up of stand-in %s before %s returns failed (%s)', standIn, owner, describeError(error));
-          throw error;
-        });
-      }),
-    );
+    if (!this.isMember(node)) throw new Error(`${node.address} left the pool`);
   }
 }
 

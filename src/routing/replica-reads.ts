@@ -10,6 +10,7 @@
  */
 import { storedValueOf, type ReadValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
+import type { ReplicationCounters } from '../counters.js';
 import { debug, describeError } from '../debug.js';
 import { isCacheFailure } from '../node/classify.js';
 import type { CacheNode } from '../node/node.js';
@@ -26,6 +27,8 @@ export interface ReplicaReadsOptions {
   readonly warmup: Warmup | undefined;
   /** TTL of the values warm-up adds. */
   readonly warmupTtlSeconds: number;
+  /** Warm-up lookups and fills, for stats() and metrics. */
+  readonly counts: ReplicationCounters['warmup'];
 }
 
 /** Misses on warming nodes, to read where the keys lived before. */
@@ -90,6 +93,7 @@ export class ReplicaReads {
       const node = copies[(first + i) % count]!;
       if (tried !== undefined && tried.includes(node)) continue;
       if (!this.#stale.isStale(node, key)) return node;
+      this.#stale.skippedRead();
     }
     return undefined;
   }
@@ -105,9 +109,11 @@ export class ReplicaReads {
     const source = this.#warmup!.sourceFor(node, key);
     if (source === undefined) return Promise.resolve(this.#values.answer(undefined, node.stats.reads.get, node.address));
     const started = this.#warmup!.fillStarted();
+    this.#options.counts.tried++;
     return source.get(key, options?.deadlineMs).then(
       (stored) => {
         if (stored === undefined) return this.#values.answer(undefined, node.stats.reads.get, node.address);
+        this.#options.counts.fromPrevious++;
         this.#fill(node, key, stored, started);
         return this.#values.answer(stored, source.stats.reads.get, source.address, keepStamp);
       },
@@ -117,13 +123,23 @@ export class ReplicaReads {
 
   /** Adds a warmed value to the warming node, unless a write of the key may have overtaken it; best effort. */
   #fill(node: CacheNode, key: string, read: ReadValue, started: number): void {
-    if (!this.#warmup!.mayAdd(key, started)) return;
+    const { counts } = this.#options;
+    if (!this.#warmup!.mayAdd(key, started)) {
+      counts.raced++;
+      return;
+    }
     // A read's bytes may be a view into the source's connection buffer: the add keeps its own.
     const stored = storedValueOf(read);
     const copy = { bytes: Buffer.from(stored.bytes), flags: stored.flags };
-    node.call('add', this.#options.timeouts.setMs, (backend) => backend.add(key, copy, this.#options.warmupTtlSeconds)).catch((error: unknown) => {
-      debug('warm-up add on %s failed (%s)', node.address, describeError(error));
-    });
+    node.call('add', this.#options.timeouts.setMs, (backend) => backend.add(key, copy, this.#options.warmupTtlSeconds)).then(
+      (added) => {
+        if (added) counts.filled++;
+        else counts.raced++;
+      },
+      (error: unknown) => {
+        debug('warm-up add on %s failed (%s)', node.address, describeError(error));
+      },
+    );
   }
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
@@ -174,6 +190,7 @@ export class ReplicaReads {
   /** Misses on warming nodes, read from their sources (one batch per source), answered, and added back. */
   #warmMany(cold: Cold, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
     const started = this.#warmup!.fillStarted();
+    this.#options.counts.tried += cold.length;
     const bySource = new Map<CacheNode, Cold>();
     for (const entry of cold) {
       const list = bySource.get(entry.source);
@@ -192,6 +209,7 @@ export class ReplicaReads {
             this.#settle(results, position, key, this.#values.answer(undefined, node.stats.reads.getMany, node.address), node);
             continue;
           }
+          this.#options.counts.fromPrevious++;
           this.#fill(node, key, stored, started);
           this.#settle(results, position, key, this.#values.answer(stored, source.stats.reads.getMany, source.address), source);
         }

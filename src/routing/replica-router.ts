@@ -8,6 +8,7 @@
  */
 import type { StoredValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
+import type { ReplicationCounters } from '../counters.js';
 import type { CallOptions, KeyResult, Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
 import { ReplicaReads } from './replica-reads.js';
@@ -20,6 +21,7 @@ export interface ReplicaRouterOptions {
   readonly timeouts: ResolvedOptions['timeouts'];
   readonly reads: ResolvedOptions['replication']['reads'];
   readonly warmupTtlSeconds: number;
+  readonly counts: ReplicationCounters['warmup'];
 }
 
 export class ReplicaRouter implements Store {
@@ -31,7 +33,7 @@ export class ReplicaRouter implements Store {
   constructor(membership: NodeMembership, values: Values, stale: StaleCopies, warmup: Warmup | undefined, options: ReplicaRouterOptions) {
     this.#values = values;
     this.#timeouts = options.timeouts;
-    this.#reads = new ReplicaReads(membership, values, stale, { timeouts: options.timeouts, spread: options.reads === 'spread', warmup, warmupTtlSeconds: options.warmupTtlSeconds });
+    this.#reads = new ReplicaReads(membership, values, stale, { timeouts: options.timeouts, spread: options.reads === 'spread', warmup, warmupTtlSeconds: options.warmupTtlSeconds, counts: options.counts });
     this.#writes = new ReplicaWrites(membership, stale, warmup);
   }
 

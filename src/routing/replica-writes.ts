@@ -13,7 +13,8 @@
  * - While nodes take keys over (`setNodes` with warm-up), the nodes that
  *   held a key before are sent a delete with each write or delete of it
  *   (`Warmup.retireFrom`), awaited, so a warm-up fill can never read back a
- *   value older than the write.
+ *   value older than the write; so are the stand-ins still holding the copy
+ *   they took while a returning node was out.
  */
 import type { Backend } from '../backends/backend.js';
 import { WriteFailedError } from '../errors.js';
@@ -33,8 +34,6 @@ export class ReplicaWrites {
   readonly #membership: NodeMembership;
   readonly #stale: StaleCopies;
   readonly #warmup: Warmup | undefined;
-  /** Orders writes, so a success voids only the stale marks of earlier writes. */
-  #sequence = 0;
 
   constructor(membership: NodeMembership, stale: StaleCopies, warmup: Warmup | undefined) {
     this.#membership = membership;
@@ -49,8 +48,9 @@ export class ReplicaWrites {
    */
   async one<T>(operation: string, key: string, ttlSeconds: number, deadlineMs: number, send: (backend: Backend, ttlSeconds: number) => Promise<T>): Promise<T[]> {
     const routes = this.#membership.routeCopies(key, ttlSeconds);
-    const retired = this.#warmup?.active === true ? this.#warmup.retireFrom(key, this.#membership.placement) : undefined;
-    const sequence = ++this.#sequence;
+    // A node the write goes to anyway (a stand-in again) is not sent a delete racing it.
+    const retired = this.#warmup?.active === true ? this.#warmup.retireFrom(key, this.#membership.placement)?.filter((node) => !routes.some((route) => route.node === node)) : undefined;
+    const sequence = this.#stale.nextSequence();
     this.#warmup?.writeStarted(key);
     try {
       const copies = routes.map((route) => route.node.call(operation, deadlineMs, (backend) => send(backend, route.ttlSeconds)).then(ok, failed));
@@ -85,9 +85,12 @@ export class ReplicaWrites {
       const routes = this.#membership.routeCopies(key, ttlSeconds);
       copiesOf.set(key, routes.length);
       for (const route of routes) shareFor(shares, route).keys.push(key);
-      if (warming) for (const node of this.#warmup!.retireFrom(key, this.#membership.placement) ?? []) retiringShare(retiring, node).keys.push(key);
+      if (!warming) continue;
+      for (const node of this.#warmup!.retireFrom(key, this.#membership.placement) ?? []) {
+        if (!routes.some((route) => route.node === node)) retiringShare(retiring, node).keys.push(key);
+      }
     }
-    const sequence = ++this.#sequence;
+    const sequence = this.#stale.nextSequence();
     for (const key of keys) this.#warmup?.writeStarted(key);
     try {
       const all = [...shares.values()].flatMap((byTtl) => [...byTtl.values()]);
@@ -120,6 +123,8 @@ export class ReplicaWrites {
 
   /** Deletes `keys` from a node that held them before a change; one that cannot be reached is marked stale for them instead. */
   async #retire(node: CacheNode, keys: string[], deadlineMs: number, sequence: number): Promise<void> {
+    // A node that left the pool is closed: nothing of it is read again.
+    if (!this.#membership.isMember(node)) return;
     const reached = this.#membership.isServing(node) && (await node.call('delMany', deadlineMs, (backend) => backend.delMany(keys)).then(() => true, () => false));
     for (const key of keys) {
       if (reached) this.#stale.wrote(node, key, sequence);

@@ -8,12 +8,18 @@
 export interface JournalEntries {
   /** Key -> the stand-in nodes it was written to or deleted on. */
   readonly keys: Map<string, Set<string>>;
+  /**
+   * Keys written past the replica writes, which keep warm-up's stand-in
+   * copies in step (namespace version counters): their stand-in copies are
+   * deleted at the return even with warm-up.
+   */
+  readonly unwarmable: Set<string>;
   readonly overflowed: boolean;
 }
 
 export class ReturnJournal {
   readonly #limit: number;
-  readonly #byNode = new Map<string, { keys: Map<string, Set<string>>; overflowed: boolean }>();
+  readonly #byNode = new Map<string, { keys: Map<string, Set<string>>; unwarmable: Set<string>; overflowed: boolean }>();
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -21,7 +27,7 @@ export class ReturnJournal {
 
   /** Starts recording for a node that has just been ejected. */
   open(node: string): void {
-    if (!this.#byNode.has(node)) this.#byNode.set(node, { keys: new Map(), overflowed: false });
+    if (!this.#byNode.has(node)) this.#byNode.set(node, empty());
   }
 
   /**
@@ -29,8 +35,9 @@ export class ReturnJournal {
    * it was written or deleted on `standIn` on the node's behalf, or (no
    * `standIn`) the node itself holds a stand-in copy of it that went stale
    * while it was out.
+   * @param warmable false for a write that warm-up's stand-in copies would not follow (see `unwarmable`).
    */
-  record(node: string, key: string, standIn?: string): void {
+  record(node: string, key: string, standIn?: string, warmable = true): void {
     const journal = this.#byNode.get(node);
     if (!journal) return;
     const standIns = journal.keys.get(key);
@@ -40,7 +47,9 @@ export class ReturnJournal {
       journal.keys.set(key, new Set(standIn === undefined ? [] : [standIn]));
     } else {
       journal.overflowed = true;
+      return;
     }
+    if (!warmable) journal.unwarmable.add(key);
   }
 
   /**
@@ -64,15 +73,16 @@ export class ReturnJournal {
     if (!journal) return;
     journal.overflowed ||= entries.overflowed;
     for (const [key, standIns] of entries.keys) {
-      this.record(node, key);
-      for (const standIn of standIns) this.record(node, key, standIn);
+      const warmable = !entries.unwarmable.has(key);
+      this.record(node, key, undefined, warmable);
+      for (const standIn of standIns) this.record(node, key, standIn, warmable);
     }
   }
 
   /** Everything recorded for `node` so far, leaving its journal open and empty. */
   take(node: string): JournalEntries {
-    const journal = this.#byNode.get(node) ?? { keys: new Map(), overflowed: false };
-    this.#byNode.set(node, { keys: new Map(), overflowed: false });
+    const journal = this.#byNode.get(node) ?? empty();
+    this.#byNode.set(node, empty());
     return journal;
   }
 
@@ -85,4 +95,8 @@ export class ReturnJournal {
   close(node: string): void {
     this.#byNode.delete(node);
   }
+}
+
+function empty(): { keys: Map<string, Set<string>>; unwarmable: Set<string>; overflowed: boolean } {
+  return { keys: new Map(), unwarmable: new Set(), overflowed: false };
 }

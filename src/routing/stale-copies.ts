@@ -19,6 +19,7 @@
 import { debug, describeError } from '../debug.js';
 import type { Clock } from '../node/clock.js';
 import type { CacheNode } from '../node/node.js';
+import type { ReplicationCounters } from '../counters.js';
 
 export interface StaleCopiesOptions {
   /** Keys remembered per node; past it the node is flushed instead. */
@@ -31,6 +32,8 @@ export interface StaleCopiesOptions {
   readonly clock: Clock;
   /** Whether a node is on the serving ring (repairs wait for its return). */
   readonly isServing: (node: CacheNode) => boolean;
+  /** Marks set and cleared, for stats() and metrics. */
+  readonly counts: ReplicationCounters['staleMarks'];
 }
 
 interface NodeMarks {
@@ -46,6 +49,8 @@ export class StaleCopies {
   #delayMs: number;
   #repairing = false;
   #closed = false;
+  /** Orders writes (and marks), so a success voids only the marks of earlier writes. */
+  #sequence = 0;
 
   constructor(options: StaleCopiesOptions) {
     this.#options = options;
@@ -57,6 +62,16 @@ export class StaleCopies {
     let size = 0;
     for (const marks of this.#byNode.values()) size += marks.keys.size;
     return size;
+  }
+
+  /** A number for a write that starts now: later than every mark and write before it. */
+  nextSequence(): number {
+    return ++this.#sequence;
+  }
+
+  /** A read passed over a copy marked stale for its key. */
+  skippedRead(): void {
+    this.#options.counts.skippedReads++;
   }
 
   /** Whether `node` may hold an old value of `key`. Nearly free while nothing is marked. */
@@ -72,6 +87,7 @@ export class StaleCopies {
     if (marks === undefined) this.#byNode.set(node, (marks = { keys: new Map(), overflowed: false }));
     if (marks.keys.size >= this.#options.limit && !marks.keys.has(key)) marks.overflowed = true;
     else marks.keys.set(key, sequence);
+    this.#options.counts.set++;
     this.#schedule();
   }
 
@@ -80,7 +96,10 @@ export class StaleCopies {
     if (this.#byNode.size === 0) return;
     const marks = this.#byNode.get(node);
     const missed = marks?.keys.get(key);
-    if (missed !== undefined && missed < sequence) marks!.keys.delete(key);
+    if (missed !== undefined && missed < sequence) {
+      marks!.keys.delete(key);
+      this.#options.counts.repaired++;
+    }
     if (marks !== undefined && marks.keys.size === 0 && !marks.overflowed) this.#byNode.delete(node);
   }
 
@@ -124,7 +143,11 @@ export class StaleCopies {
             return;
           }
           if (flush) marks.overflowed = false;
-          for (const [key, sequence] of taken) if (marks.keys.get(key) === sequence) marks.keys.delete(key);
+          for (const [key, sequence] of taken) {
+            if (marks.keys.get(key) !== sequence) continue;
+            marks.keys.delete(key);
+            this.#options.counts.repaired++;
+          }
           if (marks.keys.size === 0 && !marks.overflowed && this.#byNode.get(node) === marks) this.#byNode.delete(node);
         }),
       );

@@ -2,9 +2,10 @@
  * Warm-up, after mcrouter's WarmUpRoute: for `durationMs` after nodes join
  * (`setNodes`) or one returns from ejection, a miss on a warming node is
  * read where the key lived before (another of its copies then: the previous
- * owner, or the next copy), answered with that value, and added to the
- * warming node (Redis `SET NX`, memcached `add`) with `ttlSeconds`, so a
- * newer value written meanwhile is never overwritten.
+ * owner, or the next copy; for a node back from ejection, also the stand-in
+ * that took the key's writes while it was out), answered with that value,
+ * and added to the warming node (Redis `SET NX`, memcached `add`) with
+ * `ttlSeconds`, so a newer value written meanwhile is never overwritten.
  *
  * What must stay true: a fill never puts back a value older than a write or
  * delete this process made. So a fill adds nothing when a write of its key
@@ -13,10 +14,13 @@
  * is open); a source is used only while serving and not marked stale for
  * the key; and while nodes took keys over (`setNodes`), writes and deletes
  * of those keys also delete them from the nodes that held them before
- * (`retireFrom`), so a source holds the value of the change or none.
+ * (`retireFrom`), so a source holds the value of the change or none; the
+ * same goes for a returning node's stand-ins, whose copies are otherwise
+ * deleted when the window ends (stand-in-release.ts).
  */
 import type { CacheNode } from '../node/node.js';
 import type { Ring } from '../ring/ring.js';
+import type { StandInCopies } from './readmission.js';
 
 export interface WarmupOptions {
   readonly durationMs: number;
@@ -33,6 +37,8 @@ interface Window {
   readonly until: number;
   /** Keys moved between nodes (`setNodes`), not a node returning to its own keys. */
   readonly moved: boolean;
+  /** A returning node's: the stand-ins holding copies written while it was out (entries leave as writes retire them). */
+  readonly standIns: StandInCopies | undefined;
 }
 
 /** Past this many remembered writes, fills begun before now add nothing (bounds memory under heavy writes). */
@@ -55,9 +61,9 @@ export class Warmup {
     this.#options = options;
   }
 
-  /** Starts warming `nodes`, whose keys lived as `previous` places them. */
-  open(nodes: Iterable<CacheNode>, previous: Ring<CacheNode>, moved: boolean): void {
-    this.#windows.unshift({ nodes: new Set(nodes), previous, until: this.#options.now() + this.#options.durationMs, moved });
+  /** Starts warming `nodes`, whose keys lived as `previous` places them (and, for a returning node, on `standIns`). */
+  open(nodes: Iterable<CacheNode>, previous: Ring<CacheNode>, moved: boolean, standIns?: StandInCopies): void {
+    this.#windows.unshift({ nodes: new Set(nodes), previous, until: this.#options.now() + this.#options.durationMs, moved, standIns });
   }
 
   /** Whether any node is warming; forgets windows that ended. */
@@ -79,14 +85,24 @@ export class Warmup {
         const source = copies[i]!;
         if (source !== node && this.#options.usable(source, key)) return source;
       }
+      for (const source of window.standIns?.get(key) ?? []) if (source !== node && this.#options.usable(source, key)) return source;
     }
     return undefined;
   }
 
-  /** The nodes that held `key` before a change that moved it away from them: writes and deletes delete it there too. */
+  /**
+   * The nodes that held `key` before a change that moved it away from them,
+   * and the stand-ins still holding it for a returning node: writes and
+   * deletes delete it there too (a stand-in's entry is handed over, once).
+   */
   retireFrom(key: string, placement: Ring<CacheNode>): CacheNode[] | undefined {
     let retired: CacheNode[] | undefined;
     for (const window of this.#windows) {
+      const holders = window.standIns?.get(key);
+      if (holders !== undefined) {
+        window.standIns!.delete(key);
+        for (const node of holders) if (!(retired ??= []).includes(node)) retired.push(node);
+      }
       if (!window.moved) continue;
       const before = this.#previousCopies;
       const beforeCount = window.previous.copiesOf(key, this.#options.copies, before);
