@@ -5,7 +5,15 @@
  * auto-pipelining as a second peer) and memjs (one client, retries 0,
  * timeout 1 s). Each repeat runs every contender for the same block of keys,
  * one after the other (A B C, A B C, ...).
- * Target: shardcache at least 0.95x each raw client.
+ * Target: shardcache at least 0.98x each raw client (issue 16).
+ *
+ * memcached runs one worker thread here (`-t 1`), so every contender's
+ * connection is served by the same thread. With the harness's two, each
+ * connection is pinned to one of them, and on this 2-vCPU VM a worker that
+ * wakes on the other CPU than the client answers in about 77 us instead of
+ * 16 us: each contender then flipped between about 13 k and 60 k GET/s on
+ * its own, and paired ratios spanned 0.12x to 8.3x. On one thread both
+ * flip together, and the pairs compare like with like.
  *
  *   npx tsx single-get.ts [--quick] [--json[=path]]
  */
@@ -24,7 +32,7 @@ const GETS_PER_BLOCK = QUICK ? 1_000 : 1_000;
 const WARMUP_GETS = QUICK ? 2_000 : 5_000;
 const CAP_MS = QUICK ? 300 : 2_000;
 const REPEATS = { count: QUICK ? 3 : 41, budgetMs: QUICK ? 5_000 : 60_000 };
-const TARGET = 0.95;
+const TARGET = 0.98;
 
 async function peersFor(backend: ServerBackend, address: string): Promise<Peer[]> {
   const shardcache = await shardcachePeer('shardcache', backend, [address]);
@@ -35,7 +43,7 @@ async function peersFor(backend: ServerBackend, address: string): Promise<Peer[]
 }
 
 async function run(backend: ServerBackend): Promise<ComparisonResult> {
-  const [server] = await startServers(backend, 1);
+  const [server] = await startServers(backend, 1, backend === 'memcached' ? ['-t', '1'] : []);
   const keyList = keys(KEY_COUNT);
   await seed(backend, [server!.address], keyList);
   const peers = await peersFor(backend, server!.address);

@@ -46,9 +46,10 @@ export function shuffled<T>(items: readonly T[], seed = 12345): T[] {
   return out;
 }
 
-export function startServers(backend: ServerBackend, count: number): Promise<ServerProcess[]> {
+/** @param serverArgs more command-line arguments for each server (after the harness's own, so they win). */
+export function startServers(backend: ServerBackend, count: number, serverArgs: readonly string[] = []): Promise<ServerProcess[]> {
   const start = backend === 'redis' ? startRedis : startMemcached;
-  return Promise.all(Array.from({ length: count }, () => start()));
+  return Promise.all(Array.from({ length: count }, () => start({ args: serverArgs })));
 }
 
 /** Writes every key through a throwaway shardcache on the same nodes (its ring places them). */
