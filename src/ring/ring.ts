@@ -100,8 +100,18 @@ export class Ring<M extends RingMember> {
   /** The member owning `key`; undefined only for an empty ring. */
   lookup(key: string): M | undefined {
     // No hash for a lone member (libmemcached skips it too).
+    return this.#only ?? this.lookupHash(this.hashKey(key));
+  }
+
+  /** False for a one-member ring, whose lookups need no hash. */
+  get hashesKeys(): boolean {
+    return this.#only === undefined;
+  }
+
+  /** The member owning the key whose `hashKey` is `hash`; undefined only for an empty ring. */
+  lookupHash(hash: number): M | undefined {
     if (this.#only !== undefined) return this.#only;
-    const server = this.#locator.lookup(this.hashKey(key));
+    const server = this.#locator.lookup(hash);
     return server === -1 ? undefined : this.#placed[server]!.member;
   }
 

@@ -144,7 +144,7 @@ export class ReplicaReads {
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
     const results = new Array<KeyResult>(keys.length);
-    const { batches, repeats } = scatter(keys, (key) => this.#pick(key, undefined) ?? null);
+    const { batches, repeats } = scatter(keys, { ownerOf: (key) => this.#pick(key, undefined) ?? null });
     const cold: Cold = [];
     return this.#readBatches(batches, 1, [], results, cold, options)
       .then(() => (cold.length === 0 ? undefined : this.#warmMany(cold, results, options)))
@@ -182,7 +182,7 @@ export class ReplicaReads {
     });
     return Promise.all(reads).then(() => {
       if (retry.keys.length === 0) return;
-      const next = scatter(retry.keys, (key) => this.#pick(key, failedNodes) ?? this.#pick(key, undefined) ?? null, retry.positions);
+      const next = scatter(retry.keys, { ownerOf: (key) => this.#pick(key, failedNodes) ?? this.#pick(key, undefined) ?? null }, retry.positions);
       return this.#readBatches(next.batches, attempt + 1, failedNodes, results, cold, options);
     });
   }

@@ -24,7 +24,7 @@ import { countsAgainstNode } from '../node/classify.js';
 import type { CacheNode } from '../node/node.js';
 import type { CallOptions, KeyResult, Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
-import { scatter, type Batch } from './scatter.js';
+import { scatter, type Batch, type Placement } from './scatter.js';
 import type { Values } from './values.js';
 
 type Retry = { keys: string[]; positions: number[] };
@@ -63,7 +63,7 @@ export class Router implements Store {
   }
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
-    const { batches, repeats } = scatter(keys, this.#ownerOf);
+    const { batches, repeats } = scatter(keys, this.#placement());
     const results = new Array<KeyResult>(keys.length);
     return this.#readBatches(batches, 0, results, options).then(() => {
       for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
@@ -71,7 +71,17 @@ export class Router implements Store {
     });
   }
 
-  readonly #ownerOf = (key: string): CacheNode => this.#membership.ring.lookup(key)!;
+  /** By the ring's hash of each key, which also finds repeated keys (scatter.ts); a one-member ring hashes nothing. */
+  #placement(): Placement<CacheNode> {
+    return this.#membership.ring.hashesKeys ? this.#byHash : this.#byKey;
+  }
+
+  readonly #byHash: Placement<CacheNode> = {
+    hashOf: (key) => this.#membership.ring.hashKey(key),
+    ownerOf: (_key, hash) => this.#membership.ring.lookupHash(hash)!,
+  };
+
+  readonly #byKey: Placement<CacheNode> = { ownerOf: (key) => this.#membership.ring.lookup(key)! };
 
   /** Reads every batch in parallel; keys of failed batches are read again, by their owners by then, while retries remain. */
   #readBatches(batches: Batch<CacheNode>[], attempt: number, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
@@ -80,7 +90,7 @@ export class Router implements Store {
     const reads = batches.length === 1 ? this.#readBatch(batches[0]!, lastAttempt, retry, results, options) : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, options)));
     return reads.then(() => {
       if (retry.keys.length === 0) return;
-      return this.#readBatches(scatter(retry.keys, this.#ownerOf, retry.positions).batches, attempt + 1, results, options);
+      return this.#readBatches(scatter(retry.keys, this.#placement(), retry.positions).batches, attempt + 1, results, options);
     });
   }
 
