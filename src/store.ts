@@ -22,6 +22,13 @@ export interface CallOptions {
   readonly deadlineMs?: number;
 }
 
+/** The values of batch results, in order (`getValues` of a layer that has only `getMany`'s). */
+export function valuesOf<T>(results: readonly KeyResult<T>[]): (T | undefined)[] {
+  const values = new Array<T | undefined>(results.length);
+  for (let i = 0; i < results.length; i++) values[i] = results[i]!.value;
+  return values;
+}
+
 /** One key of a batch read. */
 export interface KeyResult<T = unknown> {
   readonly key: string;
@@ -37,6 +44,8 @@ export interface Store {
   get(key: string, options?: CallOptions): Promise<unknown>;
   /** One result per key, in order; a repeated key is read once. */
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]>;
+  /** The values `getMany` answers, alone (`mget`: no `KeyResult` per key where a layer can avoid it). */
+  getValues(keys: readonly string[], options?: CallOptions): Promise<unknown[]>;
   set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void>;
   /** Every entry or none is sent: values that cannot be stored reject the call first. */
   setMany(entries: readonly (readonly [string, unknown])[], ttlSeconds: number, options?: CallOptions): Promise<void>;

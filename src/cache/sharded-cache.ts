@@ -102,23 +102,23 @@ export class ShardedCache implements Cache {
 
   /** @see Cache.mget */
   mget<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<(T | undefined)[]> {
-    return this.#mgetDetailed<T>(keys, options).then(valuesOf);
+    return this.#batchRead(keys, options, () => this.#store.getValues(keys, options));
   }
 
   /** @see Cache.mgetDetailed */
   mgetDetailed<T = unknown>(keys: readonly string[], options?: CallOptions): Promise<KeyResult<T>[]> {
-    return this.#mgetDetailed(keys, options);
+    return this.#batchRead(keys, options, () => this.#store.getMany(keys, options));
   }
 
-  // Not the public method: a traced cache would trace an mget twice.
-  #mgetDetailed<T>(keys: readonly string[], options: CallOptions | undefined): Promise<KeyResult<T>[]> {
+  /** Checks a batch read's keys and options (a bad one rejects the call with nothing sent), then reads. */
+  #batchRead<R>(keys: readonly string[], options: CallOptions | undefined, read: () => Promise<unknown>): Promise<R> {
     try {
       this.#checkKeys(keys, 'mget');
       if (options !== undefined) checkCallOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return untilAborted(options?.signal, () => this.#store.getMany(keys, options)) as Promise<KeyResult<T>[]>;
+    return untilAborted(options?.signal, read) as Promise<R>;
   }
 
   /** @see Cache.set */
@@ -327,8 +327,3 @@ export class ShardedCache implements Cache {
   }
 }
 
-function valuesOf<T>(results: readonly KeyResult<T>[]): (T | undefined)[] {
-  const values = new Array<T | undefined>(results.length);
-  for (let i = 0; i < results.length; i++) values[i] = results[i]!.value;
-  return values;
-}

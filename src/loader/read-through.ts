@@ -50,6 +50,10 @@ export class ReadThrough implements LoadingStore {
     return this.#inner.getMany(keys, options);
   }
 
+  getValues(keys: readonly string[], options?: CallOptions): Promise<unknown[]> {
+    return this.#inner.getValues(keys, options);
+  }
+
   set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {
     return this.#inner.set(key, value, ttlSeconds, options);
   }

@@ -24,7 +24,7 @@ import type { LocalCounters } from '../counters.js';
 import type { Clock } from '../node/clock.js';
 import type { CacheNode } from '../node/node.js';
 import type { Ring } from '../ring/ring.js';
-import type { BatchLoader, CallOptions, KeyResult, LoadCallOptions, Loader, LoadingStore } from '../store.js';
+import { valuesOf, type BatchLoader, type CallOptions, type KeyResult, type LoadCallOptions, type Loader, type LoadingStore } from '../store.js';
 import { LocalEntries, type LocalEntry } from './entries.js';
 import { NodeTrust } from './node-trust.js';
 import type { TrackingListener } from './redis-tracking.js';
@@ -152,6 +152,10 @@ export class LocalTier implements LoadingStore, LocalAdmin {
         throw error;
       },
     );
+  }
+
+  getValues(keys: readonly string[], options?: CallOptions): Promise<unknown[]> {
+    return this.getMany(keys, options).then(valuesOf);
   }
 
   set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {

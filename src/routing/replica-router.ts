@@ -9,7 +9,7 @@
 import type { StoredValue } from '../backends/backend.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { ReplicationCounters } from '../counters.js';
-import type { CallOptions, KeyResult, Store } from '../store.js';
+import { valuesOf, type CallOptions, type KeyResult, type Store } from '../store.js';
 import type { NodeMembership } from './membership.js';
 import { ReplicaReads } from './replica-reads.js';
 import { ReplicaWrites } from './replica-writes.js';
@@ -48,6 +48,10 @@ export class ReplicaRouter implements Store {
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
     return this.#reads.getMany(keys, options);
+  }
+
+  getValues(keys: readonly string[], options?: CallOptions): Promise<unknown[]> {
+    return this.#reads.getMany(keys, options).then(valuesOf);
   }
 
   async set(key: string, value: unknown, ttlSeconds: number, options?: CallOptions): Promise<void> {

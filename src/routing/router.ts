@@ -29,6 +29,11 @@ import type { Values } from './values.js';
 
 type Retry = { keys: string[]; positions: number[] };
 
+/** One key's answer, as `getMany` (a `KeyResult`) or `getValues` (the value alone: no object per key) gives it. */
+type AnswerOf<A> = (key: string, status: KeyResult['status'], value: unknown, node: string) => A;
+const asResult: AnswerOf<KeyResult> = (key, status, value, node) => ({ key, status, value, node });
+const asValue: AnswerOf<unknown> = (_key, _status, value) => value;
+
 export class Router implements Store {
   readonly #membership: NodeMembership;
   readonly #values: Values;
@@ -63,11 +68,20 @@ export class Router implements Store {
   }
 
   getMany(keys: readonly string[], options?: CallOptions): Promise<KeyResult[]> {
+    return this.#collect(keys, options, asResult);
+  }
+
+  getValues(keys: readonly string[], options?: CallOptions): Promise<unknown[]> {
+    return this.#collect(keys, options, asValue);
+  }
+
+  /** Reads `keys` into one answer per key, as `answerOf` makes them. */
+  #collect<A>(keys: readonly string[], options: CallOptions | undefined, answerOf: AnswerOf<A>): Promise<A[]> {
     const { batches, repeats } = scatter(keys, this.#placement());
-    const results = new Array<KeyResult>(keys.length);
-    return this.#readBatches(batches, 0, results, options).then(() => {
-      for (const { at, sameAs } of repeats) results[at] = results[sameAs]!;
-      return results;
+    const answers = new Array<A>(keys.length);
+    return this.#readBatches(batches, 0, answers, answerOf, options).then(() => {
+      for (const { at, sameAs } of repeats) answers[at] = answers[sameAs]!;
+      return answers;
     });
   }
 
@@ -84,18 +98,21 @@ export class Router implements Store {
   readonly #byKey: Placement<CacheNode> = { ownerOf: (key) => this.#membership.ring.lookup(key)! };
 
   /** Reads every batch in parallel; keys of failed batches are read again, by their owners by then, while retries remain. */
-  #readBatches(batches: Batch<CacheNode>[], attempt: number, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
+  #readBatches<A>(batches: Batch<CacheNode>[], attempt: number, answers: A[], answerOf: AnswerOf<A>, options: CallOptions | undefined): Promise<void> {
     const lastAttempt = attempt >= this.#timeouts.getRetries;
     const retry: Retry = { keys: [], positions: [] };
-    const reads = batches.length === 1 ? this.#readBatch(batches[0]!, lastAttempt, retry, results, options) : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, results, options)));
+    const reads =
+      batches.length === 1
+        ? this.#readBatch(batches[0]!, lastAttempt, retry, answers, answerOf, options)
+        : Promise.all(batches.map((batch) => this.#readBatch(batch, lastAttempt, retry, answers, answerOf, options)));
     return reads.then(() => {
       if (retry.keys.length === 0) return;
-      return this.#readBatches(scatter(retry.keys, this.#placement(), retry.positions).batches, attempt + 1, results, options);
+      return this.#readBatches(scatter(retry.keys, this.#placement(), retry.positions).batches, attempt + 1, answers, answerOf, options);
     });
   }
 
-  /** Reads one node's batch into `results`; on a failure worth retrying, queues its keys in `retry` instead. */
-  #readBatch(batch: Batch<CacheNode>, lastAttempt: boolean, retry: Retry, results: KeyResult[], options: CallOptions | undefined): Promise<void> {
+  /** Reads one node's batch into `answers`; on a failure worth retrying, queues its keys in `retry` instead. */
+  #readBatch<A>(batch: Batch<CacheNode>, lastAttempt: boolean, retry: Retry, answers: A[], answerOf: AnswerOf<A>, options: CallOptions | undefined): Promise<void> {
     const { keys, positions } = batch;
     const node = batch.node.address;
     const tally = batch.node.stats.reads.getMany;
@@ -103,7 +120,7 @@ export class Router implements Store {
       (values) => {
         for (let i = 0; i < keys.length; i++) {
           const value = this.#values.answer(values[i], tally, node, false);
-          results[positions[i]!] = { key: keys[i]!, status: value === undefined ? 'miss' : 'hit', value, node };
+          answers[positions[i]!] = answerOf(keys[i]!, value === undefined ? 'miss' : 'hit', value, node);
         }
       },
       (error: unknown) => {
@@ -116,7 +133,7 @@ export class Router implements Store {
           return;
         }
         this.#values.failed(keys.length);
-        for (let i = 0; i < keys.length; i++) results[positions[i]!] = { key: keys[i]!, status: 'failed', value: undefined, node };
+        for (let i = 0; i < keys.length; i++) answers[positions[i]!] = answerOf(keys[i]!, 'failed', undefined, node);
       },
     );
   }

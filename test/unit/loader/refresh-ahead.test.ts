@@ -41,6 +41,9 @@ class SimulatedStore implements EntryStore {
   async getMany(keys: readonly string[]): Promise<KeyResult[]> {
     return Promise.all(keys.map(async (key) => ({ key, status: 'miss' as const, value: await this.get(key), node: 'sim' })));
   }
+  async getValues(keys: readonly string[]): Promise<unknown[]> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
   async set(key: string, value: unknown, ttlSeconds: number): Promise<void> {
     this.#entries.set(key, { value, expiresAt: ttlSeconds === 0 ? Infinity : this.now() + ttlSeconds * 1000 });
   }

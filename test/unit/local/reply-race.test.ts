@@ -18,6 +18,7 @@ function handDriven() {
   const inner: LoadingStore = {
     get: () => answer(),
     getMany: async (keys) => Promise.all(keys.map(async (key): Promise<KeyResult> => ({ key, status: 'hit', value: await answer(), node: 'n:1' }))),
+    getValues: async (keys) => Promise.all(keys.map(() => answer())),
     set: async () => {},
     setMany: async () => {},
     del: async () => true,
