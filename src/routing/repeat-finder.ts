@@ -14,6 +14,7 @@
  * One instance per module: scatter is synchronous, so calls never overlap.
  */
 const MAX_TABLE_SLOTS = 1 << 16;
+const NO_KEYS: readonly string[] = [];
 
 export class RepeatFinder {
   /** `stamps[slot] === generation`: the slot is taken in this call. */
@@ -24,7 +25,7 @@ export class RepeatFinder {
   #generation = 0;
   /** 32 - log2(slots): the product's top bits pick the slot. */
   #shift = 32;
-  #keys: readonly string[] = [];
+  #keys: readonly string[] = NO_KEYS;
   /** In use when the table is not: no hashes, too many keys, or two keys sharing a hash. */
   #seen: Set<string> | undefined;
 
@@ -77,6 +78,12 @@ export class RepeatFinder {
     this.#hashes[slot] = hash;
     this.#firsts[slot] = index;
     return -1;
+  }
+
+  /** Ends the call: the finder keeps no reference to the caller's keys. */
+  end(): void {
+    this.#keys = NO_KEYS;
+    this.#seen = undefined;
   }
 
   /** Repeats are rare, so the place of a repeat's first listing is found by a scan. */

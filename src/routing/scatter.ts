@@ -60,5 +60,6 @@ export function scatter<N>(keys: readonly string[], placement: Placement<N>, pos
     batch.keys.push(key);
     batch.positions.push(at);
   }
+  repeatFinder.end();
   return { batches: [...batches.values()], repeats };
 }
