@@ -109,7 +109,7 @@ export class MemcachedBackend implements Backend {
     let value: StoredValue | undefined;
     return this.#exchange(keyFrames(OPCODE.get, [key], this.#nextOpaque()), false, (response) => {
       const status = response.header.status;
-      if (status === STATUS.ok) value = storedValueOf(response);
+      if (status === STATUS.ok) value = storedValueOfHit(response);
       else if (status !== STATUS.notFound) throw this.#statusError(status, 'get');
     }, () => value);
   }
@@ -133,7 +133,7 @@ export class MemcachedBackend implements Backend {
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
       const index = keys.indexOf(response.key.toString('utf8'), next);
       if (index === -1) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for, or out of order');
-      values[index] = storedValueOf(response);
+      values[index] = storedValueOfHit(response);
       next = index + 1;
     }, () => values);
   }
@@ -334,7 +334,7 @@ function setExtras(flags: number, ttlSeconds: number): Buffer {
  * caller as that Buffer). `val` is a view into the chunk memjs read, which
  * memjs never writes again; the codec copies what it keeps.
  */
-function storedValueOf(response: Response): StoredValue {
+function storedValueOfHit(response: Response): StoredValue {
   const { extras } = response;
   return { bytes: response.val, flags: extras.length >= 4 ? extras.readUInt32BE(0) : 0 };
 }

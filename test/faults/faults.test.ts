@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { OperationMessage } from '../../src/diagnostics.js';
 import { createCache, type ShardcacheEvents, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
-import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { healAll, startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 import { nextEvent } from '../harness/events.js';
 
 // Deadlines roomy enough for a loaded CI machine; failure handling as in production.
@@ -58,10 +58,7 @@ describe.each([
   afterAll(stopAll);
 
   beforeEach(async () => {
-    for (const server of servers) {
-      if (server.paused) server.resume();
-      if (!server.running) await server.restart();
-    }
+    await healAll(servers);
     unexpected = [];
     process.on('unhandledRejection', recordUnexpected);
     handlesBefore = openHandles();

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createCache, type ShardcacheOptions, type ShardedCache } from '../../src/index.js';
 import { nextEvent } from '../harness/events.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
-import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { healAll, startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
 const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes'> = {
   timeouts: { getMs: 100, setMs: 100, batchMs: 200, connectMs: 500, connectRetries: 0, connectBackoffMs: 100 },
@@ -84,10 +84,7 @@ describe.each([
   };
 
   beforeEach(async () => {
-    for (const server of servers) {
-      if (server.paused) server.resume();
-      if (!server.running) await server.restart();
-    }
+    await healAll(servers);
     unexpected = [];
     direct = [];
     process.on('unhandledRejection', recordUnexpected);

@@ -17,7 +17,7 @@ import { createCache, type ShardcacheOptions, type ShardedCache } from '../../sr
 import { nextEvent } from '../harness/events.js';
 import { parseExposition, sampleValue } from '../harness/prometheus.js';
 import { expectNothingLeftOpen, openHandles, type HandleCounts } from '../harness/handles.js';
-import { startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
+import { healAll, startMemcached, startRedis, stopAll, type ServerProcess } from '../harness/servers.js';
 
 const WINDOW_MS = 2500;
 const OPTIONS: Omit<ShardcacheOptions, 'backend' | 'nodes'> = {
@@ -69,10 +69,7 @@ describe.each([
   afterAll(stopAll);
 
   beforeEach(async () => {
-    for (const server of servers) {
-      if (server.paused) server.resume();
-      if (!server.running) await server.restart();
-    }
+    await healAll(servers);
     unexpected = [];
     direct = [];
     db = new Map();

@@ -225,6 +225,14 @@ export async function stopAll(): Promise<void> {
   if (failures.length > 0) throw new AggregateError(failures, `stopAll: ${failures.length} server(s) did not stop`);
 }
 
+/** Every server serving again after a test's faults: a paused one resumed (SIGCONT), a killed one restarted on its port. */
+export async function healAll(servers: readonly ServerProcess[]): Promise<void> {
+  for (const server of servers) {
+    if (server.paused) server.resume();
+    if (!server.running) await server.restart();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Processes
 

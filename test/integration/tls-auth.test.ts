@@ -5,7 +5,7 @@
  * ports are TLS-only, so every answer here came over TLS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, createCache } from '../../src/index.js';
+import { AuthError, createCache, type ShardedCache } from '../../src/index.js';
 import { makeTestPki, startLegacyAuthRedis, startSecureMemcached, startTlsRedis, testSecret, type TestPki } from '../harness/secure-servers.js';
 import { redisInfo, stopAll, type ServerProcess } from '../harness/servers.js';
 import { readUntil } from '../harness/cache-process.js';
@@ -32,23 +32,28 @@ afterAll(async () => {
 
 const timeouts = { getMs: 2000, setMs: 2000, batchMs: 2000, connectMs: 5000 };
 
+/** get, set, mget, mset and del all work on `cache`, with no request error; closes it. */
+async function expectRoundTrips(cache: ShardedCache): Promise<void> {
+  try {
+    await cache.set('tls:a', { n: 1 });
+    await cache.mset([
+      ['tls:b', 'two'],
+      ['tls:c', [3]],
+    ]);
+    expect(await cache.get('tls:a')).toEqual({ n: 1 });
+    expect(await cache.mget(['tls:a', 'tls:b', 'tls:c', 'tls:none'])).toEqual([{ n: 1 }, 'two', [3], undefined]);
+    expect(await cache.del('tls:a')).toBe(true);
+    expect(await cache.get('tls:a')).toBeUndefined();
+    expect(cache.stats().requests.errors).toBe(0);
+  } finally {
+    await cache.close();
+  }
+}
+
 describe('Redis over TLS with an ACL user', () => {
   it('round-trips get, set, mget, mset and del', async () => {
     const cache = await createCache({ backend: 'redis', nodes: [tlsRedis.address], tls: { ca: pki.ca }, auth: { username: 'app', password: PASSWORD }, timeouts }, { env: {} });
-    try {
-      await cache.set('tls:a', { n: 1 });
-      await cache.mset([
-        ['tls:b', 'two'],
-        ['tls:c', [3]],
-      ]);
-      expect(await cache.get('tls:a')).toEqual({ n: 1 });
-      expect(await cache.mget(['tls:a', 'tls:b', 'tls:c', 'tls:none'])).toEqual([{ n: 1 }, 'two', [3], undefined]);
-      expect(await cache.del('tls:a')).toBe(true);
-      expect(await cache.get('tls:a')).toBeUndefined();
-      expect(cache.stats().requests.errors).toBe(0);
-    } finally {
-      await cache.close();
-    }
+    await expectRoundTrips(cache);
   });
 
   it('takes the login from a user:pass@host:port node string, percent-encoded', async () => {
@@ -139,20 +144,7 @@ describe('the local tier over TLS with an ACL user', () => {
 describe('memcached over TLS with SASL PLAIN', () => {
   it('round-trips get, set, mget, mset and del', async () => {
     const cache = await createCache({ backend: 'memcached', nodes: [memcached.address], tls: { ca: pki.ca }, auth: { username: 'app', password: PASSWORD }, timeouts }, { env: {} });
-    try {
-      await cache.set('tls:a', { n: 1 });
-      await cache.mset([
-        ['tls:b', 'two'],
-        ['tls:c', [3]],
-      ]);
-      expect(await cache.get('tls:a')).toEqual({ n: 1 });
-      expect(await cache.mget(['tls:a', 'tls:b', 'tls:c', 'tls:none'])).toEqual([{ n: 1 }, 'two', [3], undefined]);
-      expect(await cache.del('tls:a')).toBe(true);
-      expect(await cache.get('tls:a')).toBeUndefined();
-      expect(cache.stats().requests.errors).toBe(0);
-    } finally {
-      await cache.close();
-    }
+    await expectRoundTrips(cache);
   });
 
   it('never logs in with MEMCACHIER_* / MEMCACHE_* variables memjs would read: no auth option, no login', async () => {

@@ -10,6 +10,7 @@
  * the loader runs about once per TTL per process at most, not once per read.
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../bench/lib/seeded-random.js';
 import { Stamped } from '../../../src/codec/stamp.js';
 import { createCounters } from '../../../src/counters.js';
 import { ReadThrough } from '../../../src/loader/read-through.js';
@@ -58,18 +59,6 @@ class SimulatedStore implements EntryStore {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so runs repeat exactly. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Outcome {
@@ -91,7 +80,7 @@ async function simulate(processes: number, refreshAhead: boolean): Promise<Outco
     return new Promise<string>((resolve) => pending.push({ doneAt: now + LOAD_MS, resolve: () => resolve(version) }));
   };
   const counters = createCounters();
-  const random = seeded(42);
+  const random = seededRandom(42);
   const layers = Array.from({ length: processes }, (_, i) => new ReadThrough(store, counters.loads, () => false, { wallNow: () => now, now: () => now, random }, i));
   let reads = 0;
   let waitedAfterWarmUp = 0;
