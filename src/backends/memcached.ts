@@ -42,7 +42,7 @@ import type { Backend, BackendNode, KeyRules, StoredValue } from './backend.js';
 import { chunksOf, entryChunksOf, MAX_KEYS_PER_REQUEST } from './chunks.js';
 import type { ConnectionSetupOptions } from './connection-failure.js';
 import { MEMJS_AUTH_FAILED, MemcachedSecurity } from './memcached-security.js';
-import { keyFrames } from './memcached-frames.js';
+import { KeyFrameCursor, keyFrames } from './memcached-frames.js';
 import { guardMemjsReplies } from './reply-guard.js';
 
 export const MEMCACHED_KEY_RULES: KeyRules = { maxKeyBytes: 250, forbidSpaceAndControl: true };
@@ -125,16 +125,15 @@ export class MemcachedBackend implements Backend {
     // A connection's requests are answered in order, hits only: each answer
     // names the next of the asked-for keys it belongs to, so a forward scan
     // places it (no lookup table per batch). Anything else is a protocol error.
-    let next = 0;
     const frames = keyFrames(OPCODE.getkq, keys, this.#nextOpaque(), OPCODE.noop);
+    const asked = new KeyFrameCursor(frames, keys.length);
     return this.#exchange(frames, true, (response) => {
       if (response.header.opcode === OPCODE.noop) return;
       const status = response.header.status;
       if (status !== STATUS.ok) throw this.#statusError(status, 'getMany');
-      const index = keys.indexOf(response.key.toString('utf8'), next);
+      const index = asked.advanceTo(response.key);
       if (index === -1) throw new NodeError(this.address, 'protocol', 'memcached answered a key that was not asked for, or out of order');
       values[index] = storedValueOfHit(response);
-      next = index + 1;
     }, () => values);
   }
 
