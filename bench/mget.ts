@@ -1,6 +1,11 @@
 /**
  * mget of 10, 100 and 1000 keys over 3 nodes, one call in flight. Contenders:
  * - shardcache `mget`, default options;
+ * - on Redis, for reference, shardcache with `codec: 'raw'`: the same
+ *   client without the default format's read rule (bytes without the marker
+ *   read as a string only when they are UTF-8 text without control
+ *   characters, marked-bytes.ts), so each run measures what that check
+ *   costs; no target, and not the product's verdict;
  * - the hand-written ideal on raw clients: keys scattered by node with
  *   shardcache's own ring, one request per node, all nodes in parallel
  *   (Redis: one MGET per node on a raw ioredis client; Memcached: one
@@ -45,12 +50,15 @@ const REPEATS = { count: QUICK ? 2 : 21, budgetMs: QUICK ? 3_000 : 120_000 };
 const TARGETS = { ideal: 0.95, twemproxy: 1.0, twemproxyFromKeys: 100 } as const;
 
 const NAMES = { ideal: 'ideal (per-node batches)', naive: 'naive (Promise.all of GETs)', twemproxy: 'twemproxy' } as const;
+const SHARDCACHE = 'shardcache';
+const RAW_CODEC = "shardcache, codec 'raw' (reference)";
 
 async function lineup(backend: ServerBackend, addresses: readonly string[], proxyAddress: string): Promise<Peer[]> {
-  const shardcache = await shardcachePeer('shardcache', backend, addresses);
+  const shardcache = await shardcachePeer(SHARDCACHE, backend, addresses);
   if (backend === 'redis') {
     return [
       shardcache,
+      await shardcachePeer(RAW_CODEC, backend, addresses, { codec: 'raw' }),
       await ioredisRingPeer(`${NAMES.ideal}, ioredis MGET`, addresses, { mget: 'ideal' }),
       await ioredisRingPeer(`${NAMES.naive}, ioredis`, addresses, { mget: 'naive' }),
       await ioredisProxyPeer(`${NAMES.twemproxy}, ioredis MGET`, proxyAddress),
@@ -103,16 +111,28 @@ async function run(backend: ServerBackend): Promise<ComparisonResult[]> {
         CAP_MS + 30_000,
       );
       verified = true;
+      const title = `mget of ${size} keys, ${backend}, ${NODES} nodes`;
       results.push(
         compare({
-          title: `mget of ${size} keys, ${backend}, ${NODES} nodes`,
+          title,
           operation: 'mget',
           timeUnit: 'us',
-          subject: 'shardcache',
+          subject: SHARDCACHE,
           contenders,
           targets: Object.fromEntries(contenders.flatMap((c) => (targetFor(c.name, size) === undefined ? [] : [[c.name, targetFor(c.name, size)!]]))),
         }),
       );
+      if (contenders.some((c) => c.name === RAW_CODEC)) {
+        results.push(
+          compare({
+            title: `${title}, reference: shardcache with codec 'raw' (no read rule; not the default)`,
+            operation: 'mget',
+            timeUnit: 'us',
+            subject: RAW_CODEC,
+            contenders: contenders.filter((c) => c.name !== SHARDCACHE),
+          }),
+        );
+      }
     }
     return results;
   } finally {
