@@ -8,7 +8,10 @@
  * request path. Requests with the same deadline expire in the order they
  * started, so each distinct deadline keeps a FIFO queue and one timer for its
  * oldest pending entry; answered entries are dropped lazily when that timer
- * runs. A steady stream of requests arms one timer per deadline period, not
+ * runs, or all at once when none is left unanswered. So one call in flight
+ * at a time keeps no entry alive past its call: an entry that outlives a
+ * young-generation collection costs a copy, and a promotion if it survives
+ * two. A steady stream of requests arms one timer per deadline period, not
  * one per request. While nothing is pending the timer is unref'd, so an idle
  * cache never holds the process open.
  *
@@ -64,7 +67,12 @@ class DeadlineQueue {
     if (entry.settled) return false;
     entry.settled = true;
     entry.expire = undefined;
-    if (--this.#unsettled === 0) this.#timer?.unref();
+    if (--this.#unsettled === 0) {
+      this.#timer?.unref();
+      // Every entry is answered: drop them now rather than when the timer runs.
+      this.#entries = [];
+      this.#head = 0;
+    }
     return true;
   }
 
